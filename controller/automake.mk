@@ -1,0 +1,24 @@
+# flowlbd and the library of its modules, which the unit tests link too.
+
+noinst_LIBRARIES += controller/libflowlb.a
+controller_libflowlb_a_SOURCES = \
+	controller/connmgr.c \
+	controller/counters.c \
+	controller/ofconn.c \
+	controller/ofmsg.c \
+	controller/render.c \
+	controller/rest.c \
+	controller/switch.c \
+	include/flowlb/connmgr.h \
+	include/flowlb/counters.h \
+	include/flowlb/ofconn.h \
+	include/flowlb/ofmsg.h \
+	include/flowlb/render.h \
+	include/flowlb/rest.h \
+	include/flowlb/switch.h
+
+bin_PROGRAMS += controller/flowlbd
+controller_flowlbd_SOURCES = controller/flowlbd.c
+controller_flowlbd_LDADD = controller/libflowlb.a $(LIBEVENT_LIBS) \
+	$(JANSSON_LIBS) $(OVS_LIBS)
+controller_flowlbd_DEPENDENCIES = controller/libflowlb.a $(OVS_STAMP)

@@ -1,0 +1,7 @@
+/*
+ * counters: process-wide counters.  See counters.h.
+ */
+#include <config.h>
+#include "flowlb/counters.h"
+
+struct flowlb_counters flowlb_counters;

@@ -1,0 +1,252 @@
+/*
+ * flowlbd: the flowlb OpenFlow controller daemon.
+ *
+ * main() parses options, daemonizes like OVS's daemons, creates the event
+ * base and wires the modules: connmgr (OpenFlow) feeds the switch registry,
+ * which rest renders.  Everything then runs on one libevent loop until
+ * SIGTERM or SIGINT.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include "command-line.h"
+#include "daemon.h"
+#include "flowlb/connmgr.h"
+#include "flowlb/ofmsg.h"
+#include "flowlb/render.h"
+#include "flowlb/rest.h"
+#include "flowlb/switch.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(flowlbd);
+
+/* FLOWLB_VERSION comes from configure.  PACKAGE_VERSION and VERSION are
+ * Open vSwitch's, from its config.h. */
+
+#define DEFAULT_OFP_LISTEN "tcp:127.0.0.1:6653"
+#define DEFAULT_REST "127.0.0.1:8080"
+#define DEFAULT_PROBE_INTERVAL_MS 5000
+
+struct options {
+    char *ofp_listen;           /* NULL: do not listen. */
+    char **ofp_connect;         /* Active targets. */
+    size_t n_ofp_connect;
+    char *rest;
+    int probe_interval_ms;
+};
+
+OVS_NO_RETURN static void usage(void);
+
+static void
+parse_options(int argc, char *argv[], struct options *opts)
+{
+    enum {
+        OPT_OFP_LISTEN = UCHAR_MAX + 1,
+        OPT_OFP_CONNECT,
+        OPT_NO_OFP_LISTEN,
+        OPT_REST,
+        OPT_PROBE_INTERVAL,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"ofp-listen", required_argument, NULL, OPT_OFP_LISTEN},
+        {"no-ofp-listen", no_argument, NULL, OPT_NO_OFP_LISTEN},
+        {"ofp-connect", required_argument, NULL, OPT_OFP_CONNECT},
+        {"rest", required_argument, NULL, OPT_REST},
+        {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        VLOG_LONG_OPTIONS,
+        DAEMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    opts->ofp_listen = xstrdup(DEFAULT_OFP_LISTEN);
+    opts->rest = xstrdup(DEFAULT_REST);
+    opts->probe_interval_ms = DEFAULT_PROBE_INTERVAL_MS;
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+
+        switch (c) {
+        case OPT_OFP_LISTEN:
+            free(opts->ofp_listen);
+            opts->ofp_listen = xstrdup(optarg);
+            break;
+
+        case OPT_NO_OFP_LISTEN:
+            free(opts->ofp_listen);
+            opts->ofp_listen = NULL;
+            break;
+
+        case OPT_OFP_CONNECT:
+            opts->ofp_connect = xrealloc(opts->ofp_connect,
+                                         (opts->n_ofp_connect + 1)
+                                         * sizeof *opts->ofp_connect);
+            opts->ofp_connect[opts->n_ofp_connect++] = xstrdup(optarg);
+            break;
+
+        case OPT_REST:
+            free(opts->rest);
+            opts->rest = xstrdup(optarg);
+            break;
+
+        case OPT_PROBE_INTERVAL: {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (*end || s < 0.1 || s > 3600) {
+                ovs_fatal(0, "--probe-interval: \"%s\" must be a number of "
+                          "seconds from 0.1 to 3600", optarg);
+            }
+            opts->probe_interval_ms = s * 1000;
+            break;
+        }
+
+        case 'h':
+            usage();
+
+        case 'V':
+            printf("flowlbd (flowlb) %s\n", FLOWLB_VERSION);
+            printf("Open vSwitch library %s\n", VERSION VERSION_SUFFIX);
+            printf("OpenFlow versions 0x%x:0x%x\n",
+                   OFP13_VERSION, OFP15_VERSION);
+            exit(EXIT_SUCCESS);
+
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+
+        case '?':
+            exit(EXIT_FAILURE);
+
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    }
+    if (!opts->ofp_listen && !opts->n_ofp_connect) {
+        ovs_fatal(0, "--no-ofp-listen needs at least one --ofp-connect");
+    }
+}
+
+static void
+usage(void)
+{
+    printf("%s: flowlb OpenFlow controller\n"
+           "usage: %s [OPTIONS]\n"
+           "\nOpenFlow options:\n"
+           "  --ofp-listen=tcp:IP:PORT  listen for switches (default: %s)\n"
+           "  --no-ofp-listen           do not listen for switches\n"
+           "  --ofp-connect=TARGET      connect to a switch, e.g. a bridge's\n"
+           "                            unix:/var/run/openvswitch/br0.mgmt\n"
+           "                            or tcp:IP:PORT (repeatable)\n"
+           "  --probe-interval=SECS     send echo after SECS of silence, and\n"
+           "                            declare a switch dead after 2*SECS\n"
+           "                            (default: %d)\n"
+           "\nREST options:\n"
+           "  --rest=IP:PORT            REST API address (default: %s)\n",
+           program_name, program_name, DEFAULT_OFP_LISTEN,
+           DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST);
+    daemon_usage();
+    vlog_usage();
+    printf("\nOther options:\n"
+           "  -h, --help                display this help message\n"
+           "  -V, --version             display version information\n");
+    exit(EXIT_SUCCESS);
+}
+
+static void
+signal_cb(evutil_socket_t signo, short what OVS_UNUSED, void *base_)
+{
+    VLOG_INFO("caught %s, exiting", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopbreak(base_);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct options opts;
+
+    memset(&opts, 0, sizeof opts);
+    set_program_name(argv[0]);
+    parse_options(argc, argv, &opts);
+
+    /* Fork (with --detach) before libevent exists: an event base does not
+     * survive fork. */
+    daemonize_start(false);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct event_base *base = event_base_new();
+    if (!base) {
+        ovs_fatal(0, "cannot create libevent event base");
+    }
+
+    struct switch_registry *switches = switch_registry_create();
+    struct render_status status = {
+        .version = FLOWLB_VERSION,
+        .ovs_version = VERSION VERSION_SUFFIX,
+        .started = time_wall_msec(),
+        .switches = switches,
+    };
+
+    struct rest *rest = rest_create(base, &status);
+    if (rest_listen(rest, opts.rest, NULL)) {
+        ovs_fatal(0, "cannot serve the REST API on %s", opts.rest);
+    }
+
+    struct connmgr *connmgr = connmgr_create(base, switches,
+                                             opts.probe_interval_ms);
+    if (opts.ofp_listen && connmgr_listen(connmgr, opts.ofp_listen, NULL)) {
+        ovs_fatal(0, "cannot listen for OpenFlow on %s", opts.ofp_listen);
+    }
+    for (size_t i = 0; i < opts.n_ofp_connect; i++) {
+        if (connmgr_connect(connmgr, opts.ofp_connect[i])) {
+            ovs_fatal(0, "bad --ofp-connect target %s", opts.ofp_connect[i]);
+        }
+    }
+
+    /* libevent's handlers replace the ones OVS's fatal-signal module set up
+     * for the pidfile; the pidfile is still removed by its atexit hook. */
+    struct event *sigterm = evsignal_new(base, SIGTERM, signal_cb, base);
+    struct event *sigint = evsignal_new(base, SIGINT, signal_cb, base);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+
+    VLOG_INFO("flowlbd %s started", FLOWLB_VERSION);
+    daemonize_complete();
+
+    event_base_dispatch(base);
+
+    connmgr_destroy(connmgr);
+    rest_destroy(rest);
+    switch_registry_destroy(switches);
+    event_free(sigterm);
+    event_free(sigint);
+    event_base_free(base);
+
+    free(opts.ofp_listen);
+    for (size_t i = 0; i < opts.n_ofp_connect; i++) {
+        free(opts.ofp_connect[i]);
+    }
+    free(opts.ofp_connect);
+    free(opts.rest);
+    VLOG_INFO("flowlbd stopped");
+    return 0;
+}

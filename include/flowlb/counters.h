@@ -1,0 +1,40 @@
+/*
+ * counters: the numbers an operator asks "how many?" about, process wide.
+ *
+ * One list so that the struct, the REST rendering and the documentation of
+ * each counter never drift apart.  Only the event loop thread touches them.
+ */
+#ifndef FLOWLB_COUNTERS_H
+#define FLOWLB_COUNTERS_H 1
+
+#include <stdint.h>
+
+#define FLOWLB_COUNTERS                                                   \
+    COUNTER(ofp_accepted, "OpenFlow connections accepted from switches")  \
+    COUNTER(ofp_connect_attempts, "active OpenFlow connection attempts")  \
+    COUNTER(ofp_connect_failures, "active connection attempts that failed") \
+    COUNTER(ofp_handshakes, "OpenFlow handshakes completed")              \
+    COUNTER(ofp_closed, "OpenFlow connections closed")                    \
+    COUNTER(ofp_dead, "switches declared dead for not answering echo")    \
+    COUNTER(ofp_rx_msgs, "OpenFlow messages received")                    \
+    COUNTER(ofp_tx_msgs, "OpenFlow messages sent")                        \
+    COUNTER(ofp_rx_errors, "OpenFlow error messages received")            \
+    COUNTER(ofp_bad_msgs, "OpenFlow messages that did not decode")        \
+    COUNTER(ofp_version_failures, "handshakes with no common version")    \
+    COUNTER(ofp_echo_requests_sent, "echo requests sent")                 \
+    COUNTER(ofp_echo_requests_answered, "echo requests answered")         \
+    COUNTER(ofp_port_status, "port status messages received")             \
+    COUNTER(rest_requests, "REST requests")                               \
+    COUNTER(rest_errors, "REST requests answered with an error")
+
+struct flowlb_counters {
+#define COUNTER(NAME, DESCRIPTION) uint64_t NAME;
+    FLOWLB_COUNTERS
+#undef COUNTER
+};
+
+extern struct flowlb_counters flowlb_counters;
+
+#define COUNTER_INC(NAME) (flowlb_counters.NAME++)
+
+#endif /* flowlb/counters.h */

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages flowlb needs to build, test and run its
+# sandbox, when any is missing.  Needs root to install; says what is missing
+# otherwise.
+
+set -eu
+
+packages="build-essential autoconf automake libtool pkg-config git
+libssl-dev libevent-dev libjansson-dev libcunit1-dev openvswitch-source
+python3 curl jq iproute2 ethtool iputils-ping procps"
+
+missing=
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+            | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: run as root, or install these packages first" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing
