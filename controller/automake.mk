@@ -2,6 +2,7 @@
 
 noinst_LIBRARIES += controller/libflowlb.a
 controller_libflowlb_a_SOURCES = \
+	controller/addr.c \
 	controller/connmgr.c \
 	controller/counters.c \
 	controller/ofconn.c \
@@ -9,6 +10,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/render.c \
 	controller/rest.c \
 	controller/switch.c \
+	include/flowlb/addr.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
 	include/flowlb/ofconn.h \
@@ -21,4 +23,4 @@ bin_PROGRAMS += controller/flowlbd
 controller_flowlbd_SOURCES = controller/flowlbd.c
 controller_flowlbd_LDADD = controller/libflowlb.a $(LIBEVENT_LIBS) \
 	$(JANSSON_LIBS) $(OVS_LIBS)
-controller_flowlbd_DEPENDENCIES = controller/libflowlb.a $(OVS_STAMP)
+controller_flowlbd_DEPENDENCIES = controller/libflowlb.a $(OVS_LIBOPENVSWITCH)

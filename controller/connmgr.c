@@ -8,13 +8,11 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include "flowlb/addr.h"
 #include "flowlb/counters.h"
 #include "flowlb/ofconn.h"
 #include "flowlb/ofmsg.h"
@@ -59,7 +57,7 @@ struct active {
     struct connmgr *mgr;
     char *target;
     struct sockaddr_storage ss;
-    int socklen;
+    socklen_t socklen;
     struct bufferevent *connecting; /* While a connect is under way. */
     struct conn *conn;          /* While connected. */
     struct event *retry_timer;
@@ -119,52 +117,6 @@ connmgr_destroy(struct connmgr *mgr)
         }
         free(mgr);
     }
-}
-
-/* Parses 'target', "tcp:IP:PORT" (IPv6 as "tcp:[IP]:PORT") or
- * "unix:PATH", into '*ss' and '*socklen'.  Returns 0 or EINVAL. */
-int
-connmgr_parse_target(const char *target, struct sockaddr_storage *ss,
-                     int *socklen)
-{
-    memset(ss, 0, sizeof *ss);
-    if (!strncmp(target, "tcp:", 4)) {
-        *socklen = sizeof *ss;
-        if (evutil_parse_sockaddr_port(target + 4, (struct sockaddr *) ss,
-                                       socklen)
-            || !strchr(target + 4, ':')) {
-            return EINVAL;
-        }
-        return 0;
-    } else if (!strncmp(target, "unix:", 5)) {
-        struct sockaddr_un *sun = (struct sockaddr_un *) ss;
-        const char *path = target + 5;
-        if (!*path || strlen(path) >= sizeof sun->sun_path) {
-            return EINVAL;
-        }
-        sun->sun_family = AF_UNIX;
-        strcpy(sun->sun_path, path);
-        *socklen = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
-        return 0;
-    }
-    return EINVAL;
-}
-
-static char *
-format_sockaddr(const struct sockaddr *sa)
-{
-    char host[INET6_ADDRSTRLEN];
-
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *) sa;
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-        return xasprintf("tcp:%s:%d", host, ntohs(sin->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) sa;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-        return xasprintf("tcp:[%s]:%d", host, ntohs(sin6->sin6_port));
-    }
-    return xstrdup("unix:");
 }
 
 /* Returns the ready connection to 'dpid' other than 'except' that was
@@ -296,7 +248,7 @@ listener_accept_cb(struct evconnlistener *evl OVS_UNUSED, evutil_socket_t fd,
     struct connmgr *mgr = mgr_;
     struct bufferevent *bev = bufferevent_socket_new(mgr->base, fd,
                                                      BEV_OPT_CLOSE_ON_FREE);
-    char *peer = format_sockaddr(sa);
+    char *peer = addr_format_target(sa);
 
     COUNTER_INC(ofp_accepted);
     conn_create(mgr, bev, peer, NULL);
@@ -321,9 +273,9 @@ int
 connmgr_listen(struct connmgr *mgr, const char *target, char **bound)
 {
     struct sockaddr_storage ss;
-    int socklen;
+    socklen_t socklen;
 
-    if (connmgr_parse_target(target, &ss, &socklen)
+    if (addr_parse_target(target, &ss, &socklen)
         || ss.ss_family == AF_UNIX) {
         VLOG_ERR("%s: OpenFlow listen target must be tcp:IP:PORT", target);
         return EINVAL;
@@ -344,7 +296,7 @@ connmgr_listen(struct connmgr *mgr, const char *target, char **bound)
     socklen_t local_len = sizeof local;
     getsockname(evconnlistener_get_fd(evl), (struct sockaddr *) &local,
                 &local_len);
-    char *name = format_sockaddr((struct sockaddr *) &local);
+    char *name = addr_format_target((struct sockaddr *) &local);
     VLOG_INFO("listening for OpenFlow switches on %s", name);
     if (bound) {
         *bound = name;
@@ -411,7 +363,7 @@ connmgr_connect(struct connmgr *mgr, const char *target)
 {
     struct active *active = xzalloc(sizeof *active);
 
-    if (connmgr_parse_target(target, &active->ss, &active->socklen)) {
+    if (addr_parse_target(target, &active->ss, &active->socklen)) {
         VLOG_ERR("%s: OpenFlow connect target must be unix:PATH or "
                  "tcp:IP:PORT", target);
         free(active);

@@ -11,13 +11,12 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include "flowlb/addr.h"
 #include "flowlb/counters.h"
 #include "flowlb/render.h"
 #include "flowlb/switch.h"
@@ -247,12 +246,9 @@ int
 rest_listen(struct rest *rest, const char *address, char **bound)
 {
     struct sockaddr_storage ss;
-    int socklen = sizeof ss;
+    socklen_t socklen;
 
-    memset(&ss, 0, sizeof ss);
-    if (evutil_parse_sockaddr_port(address, (struct sockaddr *) &ss,
-                                   &socklen)
-        || !strchr(address, ':')) {
+    if (addr_parse_ip_port(address, &ss, &socklen)) {
         VLOG_ERR("%s: REST address must be IP:PORT", address);
         return EINVAL;
     }
@@ -277,21 +273,8 @@ rest_listen(struct rest *rest, const char *address, char **bound)
 
     struct sockaddr_storage local;
     socklen_t local_len = sizeof local;
-    char host[INET6_ADDRSTRLEN];
-    int port;
     getsockname(fd, (struct sockaddr *) &local, &local_len);
-    if (local.ss_family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &local;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-        port = ntohs(sin6->sin6_port);
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *) &local;
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-        port = ntohs(sin->sin_port);
-    }
-    char *name = (local.ss_family == AF_INET6
-                  ? xasprintf("[%s]:%d", host, port)
-                  : xasprintf("%s:%d", host, port));
+    char *name = addr_format_ip_port((struct sockaddr *) &local);
     VLOG_INFO("REST API listening on http://%s", name);
     if (bound) {
         *bound = name;

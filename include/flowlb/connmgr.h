@@ -12,8 +12,6 @@
 #ifndef FLOWLB_CONNMGR_H
 #define FLOWLB_CONNMGR_H 1
 
-#include <sys/socket.h>
-
 struct connmgr;
 struct event_base;
 struct switch_registry;
@@ -24,8 +22,5 @@ void connmgr_destroy(struct connmgr *);
 
 int connmgr_listen(struct connmgr *, const char *target, char **bound);
 int connmgr_connect(struct connmgr *, const char *target);
-
-int connmgr_parse_target(const char *target, struct sockaddr_storage *,
-                         int *socklen);
 
 #endif /* flowlb/connmgr.h */
