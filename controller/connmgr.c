@@ -310,20 +310,30 @@ connmgr_listen(struct connmgr *mgr, const char *target, char **bound)
     return 0;
 }
 
+/* The connection attempt on 'bev' failed with 'error': log it and try
+ * again after the backoff. */
+static void
+active_connect_failed(struct active *active, struct bufferevent *bev,
+                      int error)
+{
+    active->connecting = NULL;
+    COUNTER_INC(ofp_connect_failures);
+    VLOG_INFO("%s: connection failed: %s", active->target,
+              ovs_strerror(error));
+    bufferevent_free(bev);
+    active_schedule_retry(active);
+}
+
 static void
 active_event_cb(struct bufferevent *bev, short events, void *active_)
 {
     struct active *active = active_;
 
-    active->connecting = NULL;
     if (events & BEV_EVENT_CONNECTED) {
+        active->connecting = NULL;
         active->conn = conn_create(active->mgr, bev, active->target, active);
     } else {
-        COUNTER_INC(ofp_connect_failures);
-        VLOG_INFO("%s: connection failed: %s", active->target,
-                  ovs_strerror(EVUTIL_SOCKET_ERROR()));
-        bufferevent_free(bev);
-        active_schedule_retry(active);
+        active_connect_failed(active, bev, EVUTIL_SOCKET_ERROR());
     }
 }
 
@@ -336,15 +346,11 @@ active_connect(struct active *active)
     active->connecting = bev;
     bufferevent_setcb(bev, NULL, NULL, active_event_cb, active);
     if (bufferevent_socket_connect(bev, (struct sockaddr *) &active->ss,
-                                   active->socklen)) {
-        /* libevent has already reported the failure through
-         * active_event_cb() when it could tell at once. */
-        if (active->connecting == bev) {
-            active->connecting = NULL;
-            COUNTER_INC(ofp_connect_failures);
-            bufferevent_free(bev);
-            active_schedule_retry(active);
-        }
+                                   active->socklen)
+        && active->connecting == bev) {
+        /* Failed at once (a missing Unix socket, say), and libevent has not
+         * reported it through active_event_cb(). */
+        active_connect_failed(active, bev, errno);
     }
 }
 

@@ -1,1 +1,18 @@
 EXTRA_DIST += utilities/install-deps.sh
+
+# "make sandbox" runs flowlbd beside the patched OVS with client and server
+# namespaces, for trying flowlb by hand; "make sandbox-stop" removes it all.
+# Both need root.  The state lives in sandbox/ in the source tree, which git
+# ignores.  See utilities/flowlb-sandbox.sh.
+SANDBOX_ENV = \
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' \
+	FLOWLBD='$(abs_builddir)/controller/flowlbd' \
+	SANDBOX_DIR='$(abs_top_srcdir)/sandbox'
+
+sandbox: all
+	$(SANDBOX_ENV) $(SHELL) $(srcdir)/utilities/flowlb-sandbox.sh start
+
+sandbox-stop:
+	$(SANDBOX_ENV) $(SHELL) $(srcdir)/utilities/flowlb-sandbox.sh stop
+
+EXTRA_DIST += utilities/flowlb-sandbox.sh

@@ -1,0 +1,26 @@
+/*
+ * The CUnit suites of flowlb's pure modules.  Each test-*.c defines one
+ * registration function; unit-main.c calls them all.
+ */
+#ifndef FLOWLB_TESTS_UNIT_H
+#define FLOWLB_TESTS_UNIT_H 1
+
+#include <CUnit/CUnit.h>
+
+void unit_register_addr(void);
+void unit_register_ofmsg(void);
+void unit_register_render(void);
+void unit_register_switch(void);
+
+/* Adds a suite named 'NAME' with the 'TESTS', an array of CU_TestInfo
+ * ending in CU_TEST_INFO_NULL. */
+#define UNIT_SUITE(NAME, TESTS)                                         \
+    do {                                                                \
+        CU_SuiteInfo suites_[] = {                                      \
+            { NAME, NULL, NULL, NULL, NULL, TESTS },                    \
+            CU_SUITE_INFO_NULL,                                         \
+        };                                                              \
+        CU_register_suites(suites_);                                    \
+    } while (0)
+
+#endif
