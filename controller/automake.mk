@@ -24,3 +24,14 @@ controller_flowlbd_SOURCES = controller/flowlbd.c
 controller_flowlbd_LDADD = controller/libflowlb.a $(LIBEVENT_LIBS) \
 	$(JANSSON_LIBS) $(OVS_LIBS)
 controller_flowlbd_DEPENDENCIES = controller/libflowlb.a $(OVS_LIBOPENVSWITCH)
+
+# The same daemon with AddressSanitizer, for "make check-asan".  It compiles
+# the sources again rather than linking libflowlb.a, whose objects have no
+# ASan instrumentation.
+EXTRA_PROGRAMS += asan/flowlbd
+asan_flowlbd_SOURCES = $(controller_libflowlb_a_SOURCES) $(controller_flowlbd_SOURCES)
+asan_flowlbd_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)
+asan_flowlbd_LDFLAGS = $(ASAN_LDFLAGS)
+asan_flowlbd_LDADD = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(OVS_LIBS)
+asan_flowlbd_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
+CLEANFILES += asan/flowlbd

@@ -54,11 +54,25 @@ clean-local:
 		$(SHELL) '$(TESTSUITE)' -C tests --clean
 	rm -f tests/unit-tests.log
 
-# The same checks with AddressSanitizer, in a separate build (_asan/) that
-# shares the OVS build.
-check-asan:
-	$(MKDIR_P) _asan
-	cd _asan && { test -f Makefile || \
-		$(abs_top_srcdir)/configure --enable-asan -q; }
-	$(MAKE) -C _asan check TESTSUITEFLAGS='$(TESTSUITEFLAGS)'
+# The same checks with AddressSanitizer: the suites run asan/flowlbd and
+# asan/unit-tests, and any report ASan writes (tests/asan-logs/) fails the
+# run, also from daemons that the tests stopped.
+EXTRA_PROGRAMS += asan/unit-tests
+asan_unit_tests_SOURCES = $(tests_unit_tests_SOURCES) \
+	$(controller_libflowlb_a_SOURCES)
+asan_unit_tests_CPPFLAGS = $(tests_unit_tests_CPPFLAGS)
+asan_unit_tests_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)
+asan_unit_tests_LDFLAGS = $(ASAN_LDFLAGS)
+asan_unit_tests_LDADD = $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS) \
+	$(OVS_LIBS)
+asan_unit_tests_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
+CLEANFILES += asan/unit-tests
+
+check-asan: asan/unit-tests asan/flowlbd $(TESTSUITE) tests/atconfig \
+		tests/atlocal
+	@FLOWLB_BINDIR='$(abs_builddir)/asan' \
+	UNIT_TESTS=asan/unit-tests \
+	ASAN_LOG_DIR='$(abs_builddir)/tests/asan-logs' \
+	$(SHELL) $(srcdir)/tests/run-checks.sh '$(TESTSUITE)' \
+		$(TESTSUITEFLAGS)
 .PHONY: check-asan

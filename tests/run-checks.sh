@@ -4,6 +4,10 @@
 # reads.  Exits nonzero if anything failed or nothing ran.
 #
 # usage: run-checks.sh TESTSUITE [TESTSUITEFLAGS...]
+#
+# UNIT_TESTS names the unit test program (tests/unit-tests).  With
+# ASAN_LOG_DIR set (make check-asan), every AddressSanitizer report written
+# there counts as one more failure.
 
 set -u
 testsuite=$1
@@ -17,9 +21,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 passed=0 failed=0 skipped=0 status=0
+unit_tests=${UNIT_TESTS:-tests/unit-tests}
+if [ -n "${ASAN_LOG_DIR:-}" ]; then
+    rm -rf "$ASAN_LOG_DIR"
+    mkdir -p "$ASAN_LOG_DIR"
+    ASAN_OPTIONS="detect_leaks=1:log_path=$ASAN_LOG_DIR/asan"
+    export ASAN_OPTIONS
+fi
 
-echo "== unit tests (CUnit) =="
-tests/unit-tests > tests/unit-tests.log 2>&1
+echo "== unit tests (CUnit): $unit_tests =="
+$unit_tests > tests/unit-tests.log 2>&1
 unit_status=$?
 cat tests/unit-tests.log
 # CUnit's run summary: "tests  TOTAL  RAN  PASSED  FAILED  INACTIVE".
@@ -57,6 +68,16 @@ fi
 if [ $((at_passed + at_failed + at_skipped)) -eq 0 ]; then
     echo "run-checks: the autotest suite ran no test" >&2
     status=1
+fi
+
+if [ -n "${ASAN_LOG_DIR:-}" ]; then
+    reports=$(ls "$ASAN_LOG_DIR" | wc -l)
+    echo
+    echo "== AddressSanitizer: $reports report(s) =="
+    for f in "$ASAN_LOG_DIR"/*; do
+        [ -f "$f" ] && { echo "--- $f"; cat "$f"; }
+    done
+    failed=$((failed + reports))
 fi
 
 echo
