@@ -30,8 +30,8 @@ controller_flowlbd_DEPENDENCIES = controller/libflowlb.a $(OVS_LIBOPENVSWITCH)
 # ASan instrumentation.
 EXTRA_PROGRAMS += asan/flowlbd
 asan_flowlbd_SOURCES = $(controller_libflowlb_a_SOURCES) $(controller_flowlbd_SOURCES)
-asan_flowlbd_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)
-asan_flowlbd_LDFLAGS = $(ASAN_LDFLAGS)
+asan_flowlbd_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
+asan_flowlbd_LDFLAGS = $(ASAN_LINK_FLAGS)
 asan_flowlbd_LDADD = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(OVS_LIBS)
 asan_flowlbd_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 CLEANFILES += asan/flowlbd

@@ -61,8 +61,8 @@ EXTRA_PROGRAMS += asan/unit-tests
 asan_unit_tests_SOURCES = $(tests_unit_tests_SOURCES) \
 	$(controller_libflowlb_a_SOURCES)
 asan_unit_tests_CPPFLAGS = $(tests_unit_tests_CPPFLAGS)
-asan_unit_tests_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)
-asan_unit_tests_LDFLAGS = $(ASAN_LDFLAGS)
+asan_unit_tests_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
+asan_unit_tests_LDFLAGS = $(ASAN_LINK_FLAGS)
 asan_unit_tests_LDADD = $(CUNIT_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS) \
 	$(OVS_LIBS)
 asan_unit_tests_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
