@@ -21,7 +21,8 @@ TESTSUITE_AT = \
 	tests/flowlb-macros.at \
 	tests/switches.at \
 	tests/rest.at \
-	tests/daemon.at
+	tests/daemon.at \
+	tests/ovs-build.at
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest

@@ -80,7 +80,10 @@ done
 
 # A patch may touch configure.ac or a Makefile.am, so regenerate the build
 # system once after the whole series is in.
-(cd "$src" && ./boot.sh >/dev/null) || fail "boot.sh failed"
+(cd "$src" && ./boot.sh >boot.out 2>&1) || {
+    tail -n 30 "$src/boot.out" >&2
+    fail "boot.sh failed; see $src/boot.out"
+}
 (cd "$src" && ./configure $configure_opts >configure.out 2>&1) || {
     tail -n 30 "$src/configure.out" >&2
     fail "configure failed; see $src/configure.out"
