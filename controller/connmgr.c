@@ -69,8 +69,6 @@ struct listener {
     struct evconnlistener *evl;
 };
 
-static void active_connect(struct active *);
-
 struct connmgr *
 connmgr_create(struct event_base *base, struct switch_registry *switches,
                int probe_interval_ms)

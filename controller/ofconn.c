@@ -146,12 +146,6 @@ ofconn_get_version(const struct ofconn *ofconn)
     return ofconn->version;
 }
 
-bool
-ofconn_is_ready(const struct ofconn *ofconn)
-{
-    return ofconn->state == OFCONN_READY;
-}
-
 static void
 log_msg(const struct ofconn *ofconn, const char *dir,
         const struct ofpbuf *msg)

@@ -48,6 +48,5 @@ void ofconn_resync(struct ofconn *);
 
 const char *ofconn_get_peer(const struct ofconn *);
 enum ofp_version ofconn_get_version(const struct ofconn *);
-bool ofconn_is_ready(const struct ofconn *);
 
 #endif /* flowlb/ofconn.h */
