@@ -19,6 +19,7 @@
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -326,7 +327,7 @@ ofconn_handle_hello(struct ofconn *ofconn, const struct ofp_header *oh)
 
     ofconn->version = version;
     ofconn->state = OFCONN_FEATURES;
-    VLOG_INFO("%s: negotiated %s", ofconn->peer, ofmsg_version_name(version));
+    VLOG_INFO("%s: negotiated %s", ofconn->peer, ofputil_version_to_string(version));
 
     /* A connection to a bridge's management socket is a "service"
      * connection, which gets no asynchronous messages (port status among

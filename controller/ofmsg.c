@@ -76,13 +76,6 @@ ofmsg_negotiate(const struct ofp_header *hello, uint32_t our_versions,
     return 0;
 }
 
-/* Returns a name for 'version' such as "OpenFlow15". */
-const char *
-ofmsg_version_name(enum ofp_version version)
-{
-    return ofputil_version_to_string(version);
-}
-
 void
 ofmsg_ports_init(struct ofmsg_ports *ports)
 {

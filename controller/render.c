@@ -6,7 +6,7 @@
 
 #include <time.h>
 #include "flowlb/counters.h"
-#include "flowlb/ofmsg.h"
+#include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/util.h"
 #include "flow.h"
@@ -91,7 +91,7 @@ render_port(const struct ofputil_phy_port *pp)
 }
 
 /* Returns the short view of 'sw' that GET /v1/switches lists. */
-json_t *
+static json_t *
 render_switch_summary(const struct switch_entry *sw, long long int now)
 {
     json_t *j = json_object();
@@ -99,7 +99,7 @@ render_switch_summary(const struct switch_entry *sw, long long int now)
     json_object_set_new(j, "dpid", json_dpid(sw->dpid));
     json_object_set_new(j, "state", json_string(switch_state_name(sw->state)));
     json_object_set_new(j, "version",
-                        json_string(ofmsg_version_name(sw->version)));
+                        json_string(ofputil_version_to_string(sw->version)));
     json_object_set_new(j, "peer", json_string(sw->peer));
     json_object_set_new(j, "connected_since", json_time(sw->connected_since));
     json_object_set_new(j, "state_since", json_time(sw->state_since));

@@ -94,17 +94,25 @@ get_status(struct rest *rest, const char *arg OVS_UNUSED,
                                 time_wall_msec());
 }
 
+/* A resource.  The methods it allows follow from the handlers it has: a
+ * 'get' handler serves GET and HEAD. */
 struct route {
     const char *pattern;        /* "*" matches one nonempty path segment. */
-    const char *allow;          /* For the Allow header of a 405. */
     void (*get)(struct rest *, const char *arg, struct rest_reply *);
 };
 
 static const struct route routes[] = {
-    { "/v1/switches", "GET, HEAD", get_switches },
-    { "/v1/switches/*", "GET, HEAD", get_switch },
-    { "/v1/status", "GET, HEAD", get_status },
+    { "/v1/switches", get_switches },
+    { "/v1/switches/*", get_switch },
+    { "/v1/status", get_status },
 };
+
+/* Returns the value of the Allow header for 'route'. */
+static const char *
+route_allow(const struct route *route)
+{
+    return route->get ? "GET, HEAD" : "";
+}
 
 /* Matches 'path' against 'pattern'.  On a match returns true and, if the
  * pattern has a "*", stores the segment it matched into 'arg' (of size
@@ -177,11 +185,13 @@ rest_dispatch(struct rest *rest, struct evhttp_request *req,
         if (!route_match(route->pattern, path, arg, sizeof arg)) {
             continue;
         }
-        if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        if (!route->get
+            || (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)) {
+            const char *allow = route_allow(route);
             evhttp_add_header(evhttp_request_get_output_headers(req),
-                              "Allow", route->allow);
+                              "Allow", allow);
             reply_error(reply, 405, NULL, "%s does not allow %s; allowed: %s",
-                        path, method_name(cmd), route->allow);
+                        path, method_name(cmd), allow);
             return;
         }
         route->get(rest, strchr(route->pattern, '*') ? arg : NULL, reply);

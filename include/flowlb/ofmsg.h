@@ -23,7 +23,6 @@ struct ofpbuf;
 int ofmsg_frame(const void *data, size_t len, size_t *msg_len);
 int ofmsg_negotiate(const struct ofp_header *hello, uint32_t our_versions,
                     enum ofp_version *version);
-const char *ofmsg_version_name(enum ofp_version);
 
 /* The ports of one switch, as collected from a (possibly multipart) port
  * description reply. */

@@ -22,7 +22,6 @@ struct render_status {
 };
 
 json_t *render_switch(const struct switch_entry *, long long int now);
-json_t *render_switch_summary(const struct switch_entry *, long long int now);
 json_t *render_switches(const struct switch_registry *, long long int now);
 json_t *render_status(const struct render_status *,
                       const struct flowlb_counters *, long long int now);
