@@ -5,9 +5,11 @@
 
 set -eu
 
+# tcpdump for the IP-in-IP system tests; valgrind (callgrind) for
+# bench/odp-actions.sh.
 packages="build-essential autoconf automake libtool pkg-config git
 libssl-dev libevent-dev libjansson-dev libcunit1-dev openvswitch-source
-python3 curl jq iproute2 ethtool iputils-ping procps"
+python3 curl jq iproute2 ethtool iputils-ping procps tcpdump valgrind"
 
 missing=
 for p in $packages; do

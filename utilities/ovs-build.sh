@@ -48,7 +48,11 @@ done
 series_hash=$( (cat "$series"; for p in $patches; do cat "$patchdir/$p"; done) \
                | sha256sum | cut -c1-8)
 suffix="+flowlb.$npatches.$series_hash"
-configure_opts="--enable-ssl --disable-libcapng --with-version-suffix=$suffix"
+# --enable-Werror: OVS's own warnings (-Wswitch-enum among them) point at
+# every place a new action must be handled, so a patch that misses one does
+# not build.
+configure_opts="--enable-ssl --disable-libcapng --enable-Werror \
+--with-version-suffix=$suffix"
 
 key=$( (sha256sum < "$tarball"; echo "$series_hash"; echo "$configure_opts";
         cat "$0") | sha256sum | cut -c1-64)
