@@ -1,18 +1,30 @@
 #!/bin/sh
-# Runs the unit tests and the autotest suite from the build directory and
-# ends with one line, "N passed, N failed" (", N skipped" if any), that CI
-# reads.  Exits nonzero if anything failed or nothing ran.
+# Runs the unit tests, the autotest suite and Open vSwitch's own tests of
+# datapath actions from the build directory, and ends with one line,
+# "N passed, N failed" (", N skipped" if any), that CI reads.  Exits nonzero
+# if anything failed or nothing ran.
 #
 # usage: run-checks.sh TESTSUITE [TESTSUITEFLAGS...]
 #
 # UNIT_TESTS names the unit test program (tests/unit-tests).  With
 # ASAN_LOG_DIR set (make check-asan), every AddressSanitizer report written
 # there counts as one more failure.
+#
+# With OVS_BUILDDIR set (make check), it then runs Open vSwitch's autotest
+# suite in that patched OVS tree, restricted to the groups that cover
+# datapath actions (ovs_keywords below), with OVS_TESTSUITEFLAGS (default
+# -j2) added; OVS_CHECK=no skips it.  Its tests count in the final line
+# like ours.
 
 set -u
 testsuite=$1
 shift
 suite_flags="$*"
+# Ours only: the suites below must not inherit them.
+ovs_builddir=${OVS_BUILDDIR:-}
+ovs_check=${OVS_CHECK:-yes}
+ovs_flags=${OVS_TESTSUITEFLAGS--j2}
+unset OVS_BUILDDIR OVS_CHECK OVS_TESTSUITEFLAGS
 
 if [ "$(id -u)" != 0 ]; then
     echo "run-checks: warning: not root; the integration tests need to" \
@@ -28,6 +40,25 @@ if [ -n "${ASAN_LOG_DIR:-}" ]; then
     ASAN_OPTIONS="detect_leaks=1:log_path=$ASAN_LOG_DIR/asan"
     export ASAN_OPTIONS
 fi
+
+# An autotest suite prints one line per test: "  N: title   ok",
+# "... expected failure (F:L)", "... skipped (F:L)", "... FAILED (F:L)",
+# "... UNEXPECTED PASS".  at_count KIND FILE counts the lines of one kind in
+# FILE; at_failures FILE lists the numbers of the failed tests.
+at_pass_re='(ok|expected failure \(.*\))'
+at_fail_re='(FAILED \(.*\)|UNEXPECTED PASS)'
+at_skip_re='skipped \(.*\)'
+at_count() {
+    case $1 in
+        pass) re=$at_pass_re ;;
+        fail) re=$at_fail_re ;;
+        skip) re=$at_skip_re ;;
+    esac
+    grep -cE "^ *[0-9]+: .* $re\$" "$2"
+}
+at_failures() {
+    sed -nE "s/^ *([0-9]+): .* $at_fail_re\$/\\1/p" "$1"
+}
 
 echo "== unit tests (CUnit): $unit_tests =="
 $unit_tests > tests/unit-tests.log 2>&1
@@ -49,15 +80,12 @@ fi
 
 echo
 echo "== integration tests (autotest) =="
-# The suite prints one line per test: "  N: title   ok", "... FAILED (...)",
-# "... skipped (...)", "... expected failure".
 $SHELL "$testsuite" -C tests $suite_flags > tests/testsuite.out 2>&1
 suite_status=$?
 cat tests/testsuite.out
-at_passed=$(grep -cE '^ *[0-9]+: .* (ok|expected failure)$' tests/testsuite.out)
-at_failed=$(grep -cE '^ *[0-9]+: .* (FAILED|UNEXPECTED PASS) \(' \
-                tests/testsuite.out)
-at_skipped=$(grep -cE '^ *[0-9]+: .* skipped \(' tests/testsuite.out)
+at_passed=$(at_count pass tests/testsuite.out)
+at_failed=$(at_count fail tests/testsuite.out)
+at_skipped=$(at_count skip tests/testsuite.out)
 passed=$((passed + at_passed))
 failed=$((failed + at_failed))
 skipped=$((skipped + at_skipped))
@@ -68,6 +96,88 @@ fi
 if [ $((at_passed + at_failed + at_skipped)) -eq 0 ]; then
     echo "run-checks: the autotest suite ran no test" >&2
     status=1
+fi
+
+# Open vSwitch's groups that cover datapath-action code, one autotest
+# keyword per line.  Autotest matches a keyword against the words of each
+# test's AT_KEYWORDS and of its title (not its file name), and repeated -k
+# selects the union; "ovs-build/openvswitch/tests/testsuite -l -k K" lists
+# what K selects.
+#   hash_flow_label, ipip   the tests of our patches, wherever they live
+#   ofp-actions             OVS's keyword: tests/ofp-actions.at and one
+#                           ofproto.at test; "action parsing errors" is the
+#                           ofp-actions.at test without it
+#   OVS datapath, odp-execute             tests/odp.at
+#   dpif-netdev                           tests/dpif-netdev.at
+#   tunnel -, set_field - tun_src/...     tests/tunnel.at
+#   tunnel_push_pop, tunnel_push_pop_ipv6 tests/tunnel-push-pop*.at
+#   ofproto-dpif - select group   the select group tests of ofproto-dpif.at
+#   ptap -                                tests/packet-type-aware.at
+ovs_keywords='hash_flow_label
+ipip
+ofp-actions
+action parsing errors
+OVS datapath
+odp-execute
+dpif-netdev
+tunnel -
+set_field - tun_src/tun_dst/tun_id
+tunnel_push_pop
+tunnel_push_pop_ipv6
+ofproto-dpif - select group
+ptap -'
+
+if [ -n "$ovs_builddir" ] && [ "$ovs_check" != no ]; then
+    echo
+    echo "== Open vSwitch's tests of datapath actions (autotest) =="
+    # OVS's "make check" brings its test programs and tests/testsuite up to
+    # date (a patch may change either), then runs the suite.  Each keyword
+    # is quoted for the shell of OVS's check-local rule.  MAKEFLAGS carries
+    # flowlb's command-line variables (TESTSUITEFLAGS) and job server, which
+    # are not OVS's.
+    while IFS= read -r k; do
+        ovs_flags="$ovs_flags -k '$k'"
+    done <<KEYWORDS
+$ovs_keywords
+KEYWORDS
+    ovs_out=tests/ovs-testsuite.out
+    ovs_start=$(date +%s)
+    MAKEFLAGS= MAKELEVEL= make -C "$ovs_builddir" check \
+        TESTSUITEFLAGS="$ovs_flags" > "$ovs_out" 2>&1
+    ovs_status=$?
+    ovs_time=$(($(date +%s) - ovs_start))
+    grep -E "^ *[0-9]+: .* ($at_pass_re|$at_fail_re|$at_skip_re)\$" "$ovs_out"
+    ovs_passed=$(at_count pass "$ovs_out")
+    ovs_failed=$(at_count fail "$ovs_out")
+    ovs_skipped=$(at_count skip "$ovs_out")
+    passed=$((passed + ovs_passed))
+    failed=$((failed + ovs_failed))
+    skipped=$((skipped + ovs_skipped))
+    echo "run-checks: Open vSwitch: $ovs_passed passed, $ovs_failed failed," \
+         "$ovs_skipped skipped, in $ovs_time s"
+    if [ $ovs_failed -gt 0 ]; then
+        ovs_failures=$(at_failures "$ovs_out" | tr '\n' ' ' | sed 's/ $//')
+        echo "run-checks: failed Open vSwitch tests: $ovs_failures"
+        echo "run-checks: see $ovs_builddir/tests/testsuite.log;" \
+             "to run them again:"
+        echo "    make -C $ovs_builddir check" \
+             "TESTSUITEFLAGS='-v -d $ovs_failures'"
+    fi
+    if [ $ovs_status -ne 0 ]; then
+        status=1
+        if [ $ovs_failed -eq 0 ]; then
+            # The suite did not run, or did not finish: say why.
+            tail -n 30 "$ovs_out"
+            echo "run-checks: Open vSwitch's make check failed; see $ovs_out"
+            failed=$((failed + 1))
+        fi
+    elif [ $((ovs_passed + ovs_skipped)) -eq 0 ]; then
+        echo "run-checks: Open vSwitch's suite ran no test" >&2
+        status=1
+    fi
+elif [ -n "$ovs_builddir" ]; then
+    echo
+    echo "== Open vSwitch's tests of datapath actions: skipped, OVS_CHECK=no"
 fi
 
 if [ -n "${ASAN_LOG_DIR:-}" ]; then
