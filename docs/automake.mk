@@ -1,2 +1,3 @@
 EXTRA_DIST += docs/architecture.md
 EXTRA_DIST += docs/datapath.md
+EXTRA_DIST += docs/performance.md

@@ -23,7 +23,8 @@ TESTSUITE_AT = \
 	tests/rest.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
-	tests/run-checks.at
+	tests/run-checks.at \
+	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
@@ -79,7 +80,7 @@ asan_unit_tests_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 CLEANFILES += asan/unit-tests
 
 check-asan: asan/unit-tests asan/flowlbd $(TESTSUITE) tests/atconfig \
-		tests/atlocal
+		tests/atlocal bench/odp-bench
 	@FLOWLB_BINDIR='$(abs_builddir)/asan' \
 	UNIT_TESTS=asan/unit-tests \
 	ASAN_LOG_DIR='$(abs_builddir)/tests/asan-logs' \

@@ -1,0 +1,19 @@
+# Benchmarks of the datapath actions (docs/performance.md): "make bench"
+# runs bench/odp-actions.sh and bench/megaflows.sh.  They are not tests and
+# "make check" does not run them, but it builds bench/odp-bench, one file,
+# and tests/bench.at runs both briefly, so that they keep working as the
+# OVS patch series changes.
+
+check_PROGRAMS += bench/odp-bench
+bench_odp_bench_SOURCES = bench/odp-bench.c
+bench_odp_bench_LDADD = $(OVS_LIBS)
+bench_odp_bench_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
+
+EXTRA_DIST += bench/odp-actions.sh bench/megaflows.sh
+
+bench: bench/odp-bench
+	ODP_BENCH='$(abs_builddir)/bench/odp-bench' \
+		$(SHELL) $(srcdir)/bench/odp-actions.sh
+	@echo
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' $(SHELL) $(srcdir)/bench/megaflows.sh
+.PHONY: bench
