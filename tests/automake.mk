@@ -48,20 +48,24 @@ $(TESTSUITE): $(srcdir)/tests/package.m4 $(addprefix $(srcdir)/,$(TESTSUITE_AT))
 # TESTSUITEFLAGS passes options to the autotest suite, e.g. -j2, -k dead,
 # or -v -d for a failing test.  Then Open vSwitch's own tests of datapath
 # actions run in $(OVS_BUILDDIR) (run-checks.sh picks them) with
-# OVS_TESTSUITEFLAGS added; "make check OVS_CHECK=no" skips them.
+# OVS_TESTSUITEFLAGS added, and those that fail run once more unless
+# OVS_RECHECK=no; "make check OVS_CHECK=no" skips them.
 OVS_TESTSUITEFLAGS = -j2
 OVS_CHECK = yes
+OVS_RECHECK = yes
 check-local: tests/unit-tests $(TESTSUITE) tests/atconfig tests/atlocal \
 		controller/flowlbd
 	@OVS_BUILDDIR='$(OVS_BUILDDIR)' OVS_CHECK='$(OVS_CHECK)' \
 	OVS_TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)' \
+	OVS_RECHECK='$(OVS_RECHECK)' \
 	$(SHELL) $(srcdir)/tests/run-checks.sh '$(TESTSUITE)' \
 		$(TESTSUITEFLAGS)
 
 clean-local:
 	test ! -f '$(TESTSUITE)' || \
 		$(SHELL) '$(TESTSUITE)' -C tests --clean
-	rm -f tests/unit-tests.log tests/ovs-testsuite.out
+	rm -f tests/unit-tests.log tests/ovs-testsuite.out \
+		tests/ovs-testsuite.log tests/ovs-recheck.out
 
 # The same checks with AddressSanitizer: the suites run asan/flowlbd and
 # asan/unit-tests, and any report ASan writes (tests/asan-logs/) fails the
