@@ -39,9 +39,10 @@ HASH_KEY=${HASH_KEY:-000102030405060708090a0b0c0d0e0f}
 CHUNK=50
 TIMEOUT=60
 
-for d in ovsdb vswitchd utilities; do
-    [ -d "$OVS_BUILDDIR/$d" ] || {
-        echo "megaflows: no OVS build in $OVS_BUILDDIR (run make)" >&2
+for p in ovsdb/ovsdb-tool ovsdb/ovsdb-server vswitchd/ovs-vswitchd \
+         utilities/ovs-vsctl utilities/ovs-ofctl utilities/ovs-appctl; do
+    [ -x "$OVS_BUILDDIR/$p" ] || {
+        echo "megaflows: no $p in $OVS_BUILDDIR (run make)" >&2
         exit 1
     }
 done
@@ -84,7 +85,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 ovsdb-tool create "$work/conf.db" "$OVS_BUILDDIR/vswitchd/vswitch.ovsschema"
 ovsdb-server -vconsole:off --detach --no-chdir --pidfile --log-file \

@@ -40,7 +40,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flowlb-odp-actions.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 # The packets, as datapath flow keys; flow_compose() adds 64 bytes of
 # payload: 138 bytes for ipv6, 118 for ipv4.  ipv6l has a flow label to
