@@ -23,13 +23,14 @@ TESTSUITE_AT = \
 	tests/rest.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
+	tests/datapath.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
-	tests/run-checks.sh tests/atlocal.in
+	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 $(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
