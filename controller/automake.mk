@@ -5,6 +5,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/addr.c \
 	controller/connmgr.c \
 	controller/counters.c \
+	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
 	controller/render.c \
@@ -13,6 +14,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/addr.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
+	include/flowlb/neigh.h \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
 	include/flowlb/render.h \
