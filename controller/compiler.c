@@ -11,6 +11,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "packets.h"
+#include "sset.h"
 
 /* Packets punted to flowlbd (neighbour discovery) are small; 256 bytes
  * hold any NS, NA or ARP frame with room for VLAN tags. */
@@ -337,7 +338,7 @@ compiler_switch(const struct lb_model *model, uint64_t dpid,
 
     compiler_base(model, opts, out);
 
-    struct svec seen = SVEC_EMPTY_INITIALIZER;
+    struct sset seen = SSET_INITIALIZER(&seen);
     for (i = 0; i < n; i++) {
         if (!compiler_service_on_switch(svcs[i], dpid)) {
             continue;
@@ -347,16 +348,13 @@ compiler_switch(const struct lb_model *model, uint64_t dpid,
         compiler_service(model, svcs[i], &one);
         for (size_t j = 0; j < one.flows.n; j++) {
             char *id = compiler_flow_identity(one.flows.names[j]);
-            if (svec_contains_unsorted(&seen, id)) {
-                free(id);
-            } else {
-                svec_add_nocopy(&seen, id);
+            if (sset_add_and_free(&seen, id)) {
                 svec_add(&out->flows, one.flows.names[j]);
             }
         }
         svec_append(&out->groups, &one.groups);
         compiler_output_destroy(&one);
     }
-    svec_destroy(&seen);
+    sset_destroy(&seen);
     free(svcs);
 }

@@ -151,7 +151,7 @@ send_packet(const struct resolve_switch *rs, const struct dp_packet *packet,
 static void
 solicit(struct resolve *r, struct resolve_target *t, long long int now)
 {
-    struct dp_packet *packet = neigh_solicit(&t->addr, t->is_ipv4,
+    struct dp_packet *packet = neigh_solicit(&t->addr,
                                              r->model->vmac);
     struct resolve_switch *rs;
     HMAP_FOR_EACH (rs, node, &r->switches) {
