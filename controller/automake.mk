@@ -5,18 +5,23 @@ controller_libflowlb_a_SOURCES = \
 	controller/addr.c \
 	controller/connmgr.c \
 	controller/counters.c \
+	controller/lb.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
 	controller/render.c \
 	controller/rest.c \
+	controller/store.c \
 	controller/switch.c \
 	include/flowlb/addr.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
+	include/flowlb/lb.h \
+	include/flowlb/pipeline.h \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
 	include/flowlb/render.h \
 	include/flowlb/rest.h \
+	include/flowlb/store.h \
 	include/flowlb/switch.h
 
 bin_PROGRAMS += controller/flowlbd
