@@ -25,7 +25,9 @@
     COUNTER(ofp_echo_requests_answered, "echo requests answered")         \
     COUNTER(ofp_port_status, "port status messages received")             \
     COUNTER(rest_requests, "REST requests")                               \
-    COUNTER(rest_errors, "REST requests answered with an error")
+    COUNTER(rest_errors, "REST requests answered with an error")        \
+    COUNTER(rest_changes, "REST requests that changed the services")      \
+    COUNTER(state_save_failures, "state file saves that failed")
 
 struct flowlb_counters {
 #define COUNTER(NAME, DESCRIPTION) uint64_t NAME;
