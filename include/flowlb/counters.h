@@ -31,7 +31,9 @@
     COUNTER(neigh_resolved, "member MACs learned or changed")             \
     COUNTER(neigh_bad, "punted packets that were not valid ND or ARP")    \
     COUNTER(rest_requests, "REST requests")                               \
-    COUNTER(rest_errors, "REST requests answered with an error")
+    COUNTER(rest_errors, "REST requests answered with an error")        \
+    COUNTER(rest_changes, "REST requests that changed the services")      \
+    COUNTER(state_save_failures, "state file saves that failed")
 
 struct flowlb_counters {
 #define COUNTER(NAME, DESCRIPTION) uint64_t NAME;
