@@ -8,11 +8,13 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-compiler.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \
 	tests/unit/test-switch.c
-# UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py.
+# UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
+# the golden files in tests/golden/.
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(CUNIT_CFLAGS) \
 	-DUNIT_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_tests_LDADD = controller/libflowlb.a $(CUNIT_LIBS) \
