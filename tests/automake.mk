@@ -21,6 +21,7 @@ TESTSUITE_AT = \
 	tests/flowlb-macros.at \
 	tests/switches.at \
 	tests/rest.at \
+	tests/ctl.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
@@ -30,7 +31,8 @@ TESTSUITE = $(srcdir)/tests/testsuite
 AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
-	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh
+	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
+	tests/fake-api.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 $(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
@@ -55,7 +57,7 @@ OVS_TESTSUITEFLAGS = -j2
 OVS_CHECK = yes
 OVS_RECHECK = yes
 check-local: tests/unit-tests $(TESTSUITE) tests/atconfig tests/atlocal \
-		controller/flowlbd
+		controller/flowlbd utilities/flowlb-ctl
 	@OVS_BUILDDIR='$(OVS_BUILDDIR)' OVS_CHECK='$(OVS_CHECK)' \
 	OVS_TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)' \
 	OVS_RECHECK='$(OVS_RECHECK)' \
@@ -85,7 +87,7 @@ asan_unit_tests_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 CLEANFILES += asan/unit-tests
 
 check-asan: asan/unit-tests asan/flowlbd $(TESTSUITE) tests/atconfig \
-		tests/atlocal bench/odp-bench
+		tests/atlocal bench/odp-bench utilities/flowlb-ctl
 	@FLOWLB_BINDIR='$(abs_builddir)/asan' \
 	UNIT_TESTS=asan/unit-tests \
 	ASAN_LOG_DIR='$(abs_builddir)/tests/asan-logs' \
