@@ -43,7 +43,8 @@ enum ctl_exit {
 
 /* The server, from --server, $FLOWLB_SERVER or the default. */
 static char *server_url;
-static char *server_host;
+static char *server_host;       /* Without brackets, to connect to. */
+static char *server_authority;  /* For the Host header: "[::1]:8080". */
 static int server_port;
 static char *server_prefix;     /* URL path without trailing '/', or "". */
 static struct timeval timeout;
@@ -155,6 +156,11 @@ set_server(const char *url)
         server_port = 80;
     }
 
+    free(server_authority);
+    server_authority = xasprintf(
+        strchr(server_host, ':') ? "[%s]:%d" : "%s:%d", server_host,
+        server_port);
+
     free(server_prefix);
     path = evhttp_uri_get_path(uri);
     server_prefix = xstrdup(path ? path : "");
@@ -253,7 +259,7 @@ http_request(enum evhttp_cmd_type method, const char *path,
     req = evhttp_request_new(http_done, &answer);
     evhttp_request_set_error_cb(req, http_error);
     headers = evhttp_request_get_output_headers(req);
-    evhttp_add_header(headers, "Host", server_host);
+    evhttp_add_header(headers, "Host", server_authority);
     evhttp_add_header(headers, "Accept", "application/json");
     evhttp_add_header(headers, "Connection", "close");
     if (body) {
