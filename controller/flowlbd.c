@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include "command-line.h"
 #include "daemon.h"
+#include "flowlb/addr.h"
 #include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
 #include "flowlb/lb.h"
@@ -208,6 +209,26 @@ parse_options(int argc, char *argv[], struct options *opts)
     }
     if (!opts->ofp_listen && !opts->n_ofp_connect) {
         ovs_fatal(0, "--no-ofp-listen needs at least one --ofp-connect");
+    }
+
+    /* Check the addresses' syntax now, before the state file is touched,
+     * so that a typo costs nothing. */
+    struct sockaddr_storage ss;
+    socklen_t socklen;
+    if (addr_parse_ip_port(opts->rest, &ss, &socklen)) {
+        ovs_fatal(0, "%s: REST address must be IP:PORT", opts->rest);
+    }
+    if (opts->ofp_listen
+        && (addr_parse_target(opts->ofp_listen, &ss, &socklen)
+            || ss.ss_family == AF_UNIX)) {
+        ovs_fatal(0, "%s: OpenFlow listen target must be tcp:IP:PORT",
+                  opts->ofp_listen);
+    }
+    for (size_t i = 0; i < opts->n_ofp_connect; i++) {
+        if (addr_parse_target(opts->ofp_connect[i], &ss, &socklen)) {
+            ovs_fatal(0, "%s: OpenFlow connect target must be unix:PATH or "
+                      "tcp:IP:PORT", opts->ofp_connect[i]);
+        }
     }
 }
 
