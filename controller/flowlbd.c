@@ -45,6 +45,7 @@ VLOG_DEFINE_THIS_MODULE(flowlbd);
 #define DEFAULT_STATE_FILE "/var/lib/flowlb/flowlbd.json"
 #define DEFAULT_RESOLVE_INTERVAL_MS 30000
 #define DEFAULT_STATS_INTERVAL_MS 1000
+#define DEFAULT_AUDIT_INTERVAL_MS 60000
 
 struct options {
     char *ofp_listen;           /* NULL: do not listen. */
@@ -56,6 +57,7 @@ struct options {
     bool l2_normal;             /* --l2=normal (default) or none. */
     int resolve_interval_ms;
     int stats_interval_ms;
+    int audit_interval_ms;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -87,6 +89,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         OPT_L2,
         OPT_RESOLVE_INTERVAL,
         OPT_STATS_INTERVAL,
+        OPT_AUDIT_INTERVAL,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -100,6 +103,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         {"l2", required_argument, NULL, OPT_L2},
         {"resolve-interval", required_argument, NULL, OPT_RESOLVE_INTERVAL},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"audit-interval", required_argument, NULL, OPT_AUDIT_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -115,6 +119,7 @@ parse_options(int argc, char *argv[], struct options *opts)
     opts->l2_normal = true;
     opts->resolve_interval_ms = DEFAULT_RESOLVE_INTERVAL_MS;
     opts->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
+    opts->audit_interval_ms = DEFAULT_AUDIT_INTERVAL_MS;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -175,6 +180,11 @@ parse_options(int argc, char *argv[], struct options *opts)
         case OPT_RESOLVE_INTERVAL:
             opts->resolve_interval_ms = parse_seconds("--resolve-interval",
                                                       optarg, 1, 3600);
+            break;
+
+        case OPT_AUDIT_INTERVAL:
+            opts->audit_interval_ms = parse_seconds("--audit-interval",
+                                                    optarg, 0.1, 86400);
             break;
 
         case OPT_STATS_INTERVAL:
@@ -257,11 +267,15 @@ usage(void)
            "  --resolve-interval=SECS   re-solicit known member MACs every\n"
            "                            SECS (default: %d); unknown: every 1 s\n"
            "  --stats-interval=SECS     poll group statistics every SECS\n"
-           "                            (default: %d)\n",
+           "                            (default: %d)\n"
+           "  --audit-interval=SECS     re-read each switch every SECS and\n"
+           "                            repair flows changed behind flowlbd's\n"
+           "                            back (default: %d)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
-           DEFAULT_STATS_INTERVAL_MS / 1000);
+           DEFAULT_STATS_INTERVAL_MS / 1000,
+           DEFAULT_AUDIT_INTERVAL_MS / 1000);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
@@ -382,7 +396,8 @@ main(int argc, char *argv[])
 
     struct compiler_options copts = { .l2_normal = opts.l2_normal };
     struct wiring w;
-    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms);
+    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
+                         opts.audit_interval_ms);
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
 
