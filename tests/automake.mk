@@ -8,8 +8,10 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-lb.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \
+	tests/unit/test-store.c \
 	tests/unit/test-switch.c
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(CUNIT_CFLAGS)
 tests_unit_tests_LDADD = controller/libflowlb.a $(CUNIT_LIBS) \
@@ -21,6 +23,7 @@ TESTSUITE_AT = \
 	tests/flowlb-macros.at \
 	tests/switches.at \
 	tests/rest.at \
+	tests/services.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \

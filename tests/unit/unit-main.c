@@ -22,8 +22,10 @@ main(int argc OVS_UNUSED, char *argv[])
         return 1;
     }
     unit_register_addr();
+    unit_register_lb();
     unit_register_ofmsg();
     unit_register_render();
+    unit_register_store();
     unit_register_switch();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
