@@ -4,8 +4,8 @@
  * main() parses options, daemonizes like OVS's daemons, creates the event
  * base and wires the modules: connmgr (OpenFlow) feeds the switch registry,
  * which rest renders; store loads the services from the state file into the
- * model, which rest changes and saves.  Everything then runs on one libevent loop until
- * SIGTERM or SIGINT.
+ * model, which rest changes and saves.  Everything then runs on one
+ * libevent loop until SIGTERM or SIGINT.
  */
 #include <config.h>
 
@@ -177,7 +177,8 @@ usage(void)
            "  --rest=IP:PORT            REST API address (default: %s)\n"
            "\nServices:\n"
            "  --state-file=PATH         where the services are kept; its\n"
-           "                            directory must exist (default: %s)\n",
+           "                            directory must exist\n"
+           "                            (default: %s)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE);
