@@ -4,8 +4,8 @@
  * main() parses options, daemonizes like OVS's daemons, creates the event
  * base and wires the modules: connmgr (OpenFlow) feeds the switch registry,
  * which rest renders; store loads the services from the state file into the
- * model, which rest changes and saves.  Everything then runs on one libevent loop until
- * SIGTERM or SIGINT.
+ * model, which rest changes and saves.  Everything then runs on one
+ * libevent loop until SIGTERM or SIGINT.
  */
 #include <config.h>
 

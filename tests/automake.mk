@@ -9,9 +9,11 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
 	tests/unit/test-compiler.c \
+	tests/unit/test-lb.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \
+	tests/unit/test-store.c \
 	tests/unit/test-switch.c
 # UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
 # the golden files in tests/golden/.
@@ -28,6 +30,7 @@ TESTSUITE_AT = \
 	tests/rest.at \
 	tests/ctl.at \
 	tests/sync.at \
+	tests/services.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
