@@ -1196,6 +1196,11 @@ print_service_summary(const json_t *svc)
            id, name, vip, protocol, ports, key);
     printf("  switches %s, members %s, packets %s, bytes %s\n",
            switches, members, packets, bytes);
+    char *sync = sync_summary(svc);
+    char *openflow = openflow_summary(svc);
+    printf("  sync %s; openflow %s\n", sync, openflow);
+    free(sync);
+    free(openflow);
     print_members(json_object_get(svc, "members"), "  ");
 
     free(id);
