@@ -45,6 +45,10 @@ cleanup() {
     ip link del "$tag-cb" 2>/dev/null
     ip link del "$tag-sb" 2>/dev/null
     ip link del "$tag-mf" 2>/dev/null
+    # ovs-vswitchd makes a netdev bridge's tap device persistent: it
+    # outlives the daemon unless deleted.
+    ip link del "$br_f" 2>/dev/null
+    ip link del "$br_b" 2>/dev/null
     if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
         rm -rf "$dir"
     else
