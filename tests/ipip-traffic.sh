@@ -40,6 +40,15 @@ cleanup() {
             kill "$(cat "$pidfile")" 2>/dev/null
         fi
     done
+    # The tap devices below can only go once ovs-vswitchd has let go.
+    if [ -f "$dir"/ovs-vswitchd.pid ]; then
+        i=0
+        while kill -0 "$(cat "$dir"/ovs-vswitchd.pid)" 2>/dev/null \
+                && [ $i -lt 50 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    fi
     ip netns del "$ns_c" 2>/dev/null
     ip netns del "$ns_s" 2>/dev/null
     ip link del "$tag-cb" 2>/dev/null
