@@ -31,6 +31,8 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "packets.h"
 #include "openvswitch/ofp-actions.h"
 #include "byte-order.h"
 #include "openvswitch/ofp-bundle.h"
@@ -1057,6 +1059,51 @@ sync_handle_flow_stats(struct sync_switch *sw, const struct ofp_header *oh)
     }
 }
 
+/* The MACs in an installed group's buckets are the members' as flowlbd
+ * last knew them.  A member whose MAC flowlbd has not resolved since it
+ * started takes the MAC its buckets carry, so that a restarted flowlbd
+ * compiles the same buckets as before instead of emptying the group until
+ * the members answer its solicitations.  Resolution corrects the MAC if it
+ * has changed meanwhile. */
+static void
+sync_seed_macs(struct sync_switch *sw, uint32_t group_id,
+               const struct ovs_list *buckets)
+{
+    struct lb_model *model = sw->sync->model;
+    struct lb_service *svc = lb_service_find(model, group_id >> 4);
+    if (!svc) {
+        return;
+    }
+
+    const struct ofputil_bucket *bucket;
+    LIST_FOR_EACH (bucket, list_node, buckets) {
+        struct lb_member *m = lb_member_find(
+            svc, compiler_bucket_member(bucket->bucket_id));
+        if (!m || m->has_mac || m->resolved) {
+            continue;
+        }
+
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, bucket->ofpacts, bucket->ofpacts_len) {
+            if (a->type != OFPACT_SET_FIELD) {
+                continue;
+            }
+            const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            if (sf->field->id == MFF_ETH_DST) {
+                m->resolved = true;
+                m->resolved_mac = sf->value->mac;
+                m->resolved_at = time_wall_msec();
+                svc->generation = ++model->generation;
+                VLOG_INFO("%016"PRIx64": service %"PRIu32" member %"PRIu32
+                          " is at "ETH_ADDR_FMT" as its buckets say, until "
+                          "it answers", sw->dpid, svc->id, m->id,
+                          ETH_ADDR_ARGS(m->resolved_mac));
+                break;
+            }
+        }
+    }
+}
+
 static void
 sync_handle_group_desc(struct sync_switch *sw, const struct ofp_header *oh)
 {
@@ -1077,6 +1124,7 @@ sync_handle_group_desc(struct sync_switch *sw, const struct ofp_header *oh)
                 gd.group_id, gd.type, &gd.buckets, &gd.props);
             hmap_insert(&sw->groups, &group->node,
                         hash_int(group->group_id, 0));
+            sync_seed_macs(sw, gd.group_id, &gd.buckets);
         }
         ofputil_uninit_group_desc(&gd);
     }
