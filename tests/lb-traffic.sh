@@ -452,7 +452,7 @@ spread_ok() {
 # group_packets GROUP: packet_count of GROUP on br0.
 group_packets() {
     ofctl dump-group-stats br0 group_id=$1 \
-        | sed -n 's/.*group_id='$1',.*packet_count=\([0-9]*\),.*/\1/p'
+        | sed -n 's/.*group_id='$1',.*ref_count=[0-9]*,packet_count=\([0-9]*\),.*/\1/p'
 }
 
 # The flows and groups flowlbd owns, without counters and ages, sorted.
@@ -499,20 +499,21 @@ scenario_zero_label() {
     g_label=$(echo "$svc" | jq -r .openflow.groups.label)
     g_tuple=$(echo "$svc" | jq -r '.openflow.groups["5tuple"]')
     ip netns exec $tag-c2 sysctl -qw net.ipv6.auto_flowlabels=0
-    l0=$(group_packets $g_label) t0=$(group_packets $g_tuple)
+    l0=$(group_packets $g_label) u0=$(group_packets $g_tuple)
     curls ${net}:100 300 c2 > "$dir/zero.out"
-    # ovs-vswitchd adds datapath flows' counters to groups' statistics
-    # periodically: wait until the requests show, at least 4 packets each
-    # from the client (SYN, ACK, GET, FIN).
+    # ovs-vswitchd adds datapath flows' counters to groups' statistics when
+    # its revalidators run: wait until the requests show, at least 4
+    # packets each from the client (SYN, ACK, GET, FIN).
     tuple_counted() {
-        [ $(($(group_packets $g_tuple) - t0)) -ge 1200 ]
+        ovs-appctl revalidator/wait
+        [ $(($(group_packets $g_tuple) - u0)) -ge 1200 ]
     }
     wait_until tuple_counted
-    l1=$(group_packets $g_label) t1=$(group_packets $g_tuple)
+    l1=$(group_packets $g_label) u1=$(group_packets $g_tuple)
     ip netns exec $tag-c2 sysctl -qw net.ipv6.auto_flowlabels=1
     log "zero-label: 300 requests from c2 with auto_flowlabels=0: $(counts "$dir/zero.out" s1 s2 s3 s4)"
-    log "zero-label: packets through the label group $g_label: $((l1 - l0)), through the 5-tuple group $g_tuple: $((t1 - t0))"
-    if [ $((l1 - l0)) = 0 ] && [ $((t1 - t0)) -ge 1200 ]; then
+    log "zero-label: packets through the label group $g_label: $((l1 - l0)), through the 5-tuple group $g_tuple: $((u1 - u0))"
+    if [ $((l1 - l0)) = 0 ] && [ $((u1 - u0)) -ge 1200 ]; then
         ok "zero-label: every packet had label 0 and went through the 5-tuple group"
     else
         fail "zero-label: expected all packets in the 5-tuple group"
@@ -694,32 +695,96 @@ scenario_flowlbd_restart() {
         kill_pidfile "$dir/iperf3-$h.pid"
         ip -n $tag-$h addr del ${net}:101/128 dev lo
     done
+
+    # Objects in flowlbd's ranges that it does not want, as if left by a
+    # service deleted from the state file while flowlbd was down: the next
+    # flowlbd removes exactly those.
+    dump_state > "$dir/stale-before"
+    kill_pidfile "$dir/flowlbd.pid"
+    ofctl add-flow br0 "cookie=0xf1b0000000ff0000,table=0,priority=500,tcp6,ipv6_dst=${net}:dead,actions=drop"
+    ofctl add-group br0 "group_id=4081,type=select,selection_method=hash,fields(ipv6_src),bucket=bucket_id:256,actions=drop"
+    start_flowlbd || { fail "flowlbd-restart: flowlbd did not start again"; return; }
+    wait_until switch_connected || fail "flowlbd-restart: br0 did not reconnect"
+    wait_service $id
+    no_stale() {
+        dump_state > "$dir/stale-after" && cmp -s "$dir/stale-before" "$dir/stale-after"
+    }
+    wait_until no_stale
+    sw=$(rest GET /v1/switches/$dpid)
+    log "flowlbd-restart: with a stale flow and group: $(echo "$sw" | jq -c .sync)"
+    if no_stale && echo "$sw" | jq -e '.sync.flow_mods == 1 and .sync.group_mods == 1' >/dev/null; then
+        ok "flowlbd-restart: flowlbd removed a stale flow and group, and changed nothing else"
+    else
+        fail "flowlbd-restart: stale objects not removed, or other changes:"
+        diff "$dir/stale-before" "$dir/stale-after" | sed 's/^/lb-traffic: /'
+    fi
     service_delete $id
+}
+
+# sync_counter FIELD: FIELD of the sync object of GET /v1/switches/DPID.
+sync_counter() {
+    rest GET /v1/switches/$dpid | jq -r ".sync.$1"
 }
 
 scenario_vswitchd_restart() {
     service_create "$(web restart ${net}:100 src-dst-label s1 s2 s3)" || return
     dump_state > "$dir/dump-before"
-    kill_pidfile "$dir/ovs-vswitchd.pid"
-    start_vswitchd || { fail "vswitchd-restart: ovs-vswitchd did not start"; return; }
-    t0=$(date +%s.%N)
     converged() {
         dump_state > "$dir/dump-after" && cmp -s "$dir/dump-before" "$dir/dump-after"
     }
+
+    # A plain restart: ovs-vswitchd comes back with no flows at all and
+    # flowlbd must install them all again, once each.
+    t0=$(date +%s.%N)
+    kill_pidfile "$dir/ovs-vswitchd.pid"
+    start_vswitchd || { fail "vswitchd-restart: ovs-vswitchd did not start"; return; }
     if wait_until converged; then
-        ok "vswitchd-restart: the same $(grep -c cookie= "$dir/dump-before") flows and $(grep -c group_id= "$dir/dump-before") groups after the restart, in $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }') s"
+        ok "vswitchd-restart: the same $(grep -c cookie= "$dir/dump-before") flows and $(grep -c group_id= "$dir/dump-before") groups after a restart, $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }') s from the kill"
     else
-        fail "vswitchd-restart: flows or groups differ after the restart:"
+        fail "vswitchd-restart: flows or groups differ after a restart:"
         diff "$dir/dump-before" "$dir/dump-after" | sed 's/^/lb-traffic: /'
     fi
-    # No duplicate: ovs-ofctl shows each flow once anyway; also no flow of
-    # flowlbd's beyond those (a stale one would differ above).
     wait_service $id
     curls ${net}:100 10 c1 > "$dir/restart.out"
     if [ "$(grep -cx -e s1 -e s2 -e s3 "$dir/restart.out")" = 10 ]; then
         ok "vswitchd-restart: 10 requests answered after the restart"
     else
         fail "vswitchd-restart: requests failed after the restart: $(counts "$dir/restart.out" s1 s2 s3)"
+    fi
+
+    # The way ovs-ctl restarts it: ovs-save saves the flows and groups and
+    # the new ovs-vswitchd waits (flow-restore-wait) until they are back.
+    # OVS 3.1 then flushes them all anyway when the bridge gets its
+    # controller (connmgr_set_controllers(): none -> some), so flowlbd
+    # installs everything again; what counts is that it converges.
+    if ! ovs-save save-flows br0 > "$dir/restore.sh" 2> "$dir/ovs-save.err"; then
+        fail "vswitchd-restart: ovs-save failed: $(cat "$dir/ovs-save.err")"
+        return
+    fi
+    flow_mods=$(sync_counter flow_mods) group_mods=$(sync_counter group_mods)
+    t0=$(date +%s.%N)
+    kill_pidfile "$dir/ovs-vswitchd.pid"
+    ovs-vsctl --no-wait set open_vswitch . other_config:flow-restore-wait=true
+    start_vswitchd || { fail "vswitchd-restart: ovs-vswitchd did not start"; return; }
+    sh "$dir/restore.sh" > "$dir/restore.log" 2>&1 \
+        || fail "vswitchd-restart: restoring the flows failed: $(cat "$dir/restore.log")"
+    dump_state > "$dir/dump-restored"
+    cmp -s "$dir/dump-before" "$dir/dump-restored" \
+        || fail "vswitchd-restart: ovs-save did not restore the flows"
+    ovs-vsctl --no-wait remove open_vswitch . other_config flow-restore-wait
+    if wait_until converged; then
+        ok "vswitchd-restart: the same flows and groups after an ovs-save restart, $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }') s from the kill"
+    else
+        fail "vswitchd-restart: flows or groups differ after an ovs-save restart:"
+        diff "$dir/dump-before" "$dir/dump-after" | sed 's/^/lb-traffic: /'
+    fi
+    wait_service $id
+    log "vswitchd-restart: ovs-save restart: flowlbd then sent $(($(sync_counter flow_mods) - flow_mods)) flow mods and $(($(sync_counter group_mods) - group_mods)) group mods"
+    curls ${net}:100 10 c1 > "$dir/restart.out"
+    if [ "$(grep -cx -e s1 -e s2 -e s3 "$dir/restart.out")" = 10 ]; then
+        ok "vswitchd-restart: 10 requests answered after the ovs-save restart"
+    else
+        fail "vswitchd-restart: requests failed after the ovs-save restart: $(counts "$dir/restart.out" s1 s2 s3)"
     fi
     service_delete $id
 }
@@ -730,9 +795,9 @@ for h in $servers; do
 done
 
 for s in $scenarios; do
-    t0=$(date +%s.%N)
+    started=$(date +%s.%N)
     scenario_$(echo $s | tr - _)
-    log "$s: took $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }') s"
+    log "$s: took $(echo "$started $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }') s"
 done
 
 # Neither daemon logged an error (warnings from ovs-vswitchd's restart and
