@@ -277,7 +277,7 @@ vsctl() { ovs-vsctl --timeout=20 "$@"; }
 ofp_port=0 rest_port=0
 start_flowlbd() {
     in_sw flowlbd --detach --no-chdir --pidfile="$dir/flowlbd.pid" \
-        --log-file="$dir/flowlbd.log" -vconsole:off -vfile:info \
+        --log-file="$dir/flowlbd.log" -vconsole:off -vfile:${FLOWLBD_LOG_LEVEL:-info} \
         --ofp-listen=tcp:127.0.0.1:$ofp_port --rest=127.0.0.1:$rest_port \
         --state-file="$dir/state.json" || return 1
     ofp_port=$(sed -n 's/.*listening for OpenFlow switches on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$dir/flowlbd.log" | tail -n 1)
