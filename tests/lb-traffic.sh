@@ -664,7 +664,15 @@ scenario_flowlbd_restart() {
         return 1
     }
     wait_until streaming || fail "flowlbd-restart: no iperf3 stream"
-    sleep 2     # let the stream run for a while before the restart
+    # Restart once the stream is well under way: 50 MB received (about a
+    # second here).
+    streamed() {
+        for h in s1 s2 s3; do
+            ip netns exec $tag-$h ss -Htni state established '( sport = :5201 )'
+        done | tr ' ' '\n' | sed -n 's/^bytes_received://p' \
+            | awk '$1 >= 50000000 { found = 1 } END { exit !found }'
+    }
+    wait_until streamed || fail "flowlbd-restart: the stream carries nothing"
     flow_durations > "$dir/durations-before"
     before=$(date +%s.%N)
     kill_pidfile "$dir/flowlbd.pid"
