@@ -4,8 +4,8 @@
  * main() parses options, daemonizes like OVS's daemons, creates the event
  * base and wires the modules: connmgr (OpenFlow) feeds the switch registry,
  * which rest renders; store loads the services from the state file into the
- * model, which rest changes and saves.  Everything then runs on one libevent loop until
- * SIGTERM or SIGINT.
+ * model, which rest changes and saves.  Everything then runs on one
+ * libevent loop until SIGTERM or SIGINT.
  */
 #include <config.h>
 
@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include "command-line.h"
 #include "daemon.h"
+#include "flowlb/addr.h"
 #include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
 #include "flowlb/lb.h"
@@ -44,6 +45,7 @@ VLOG_DEFINE_THIS_MODULE(flowlbd);
 #define DEFAULT_STATE_FILE "/var/lib/flowlb/flowlbd.json"
 #define DEFAULT_RESOLVE_INTERVAL_MS 30000
 #define DEFAULT_STATS_INTERVAL_MS 1000
+#define DEFAULT_AUDIT_INTERVAL_MS 60000
 
 struct options {
     char *ofp_listen;           /* NULL: do not listen. */
@@ -55,6 +57,7 @@ struct options {
     bool l2_normal;             /* --l2=normal (default) or none. */
     int resolve_interval_ms;
     int stats_interval_ms;
+    int audit_interval_ms;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -86,6 +89,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         OPT_L2,
         OPT_RESOLVE_INTERVAL,
         OPT_STATS_INTERVAL,
+        OPT_AUDIT_INTERVAL,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -99,6 +103,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         {"l2", required_argument, NULL, OPT_L2},
         {"resolve-interval", required_argument, NULL, OPT_RESOLVE_INTERVAL},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"audit-interval", required_argument, NULL, OPT_AUDIT_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -114,6 +119,7 @@ parse_options(int argc, char *argv[], struct options *opts)
     opts->l2_normal = true;
     opts->resolve_interval_ms = DEFAULT_RESOLVE_INTERVAL_MS;
     opts->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
+    opts->audit_interval_ms = DEFAULT_AUDIT_INTERVAL_MS;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -176,6 +182,11 @@ parse_options(int argc, char *argv[], struct options *opts)
                                                       optarg, 1, 3600);
             break;
 
+        case OPT_AUDIT_INTERVAL:
+            opts->audit_interval_ms = parse_seconds("--audit-interval",
+                                                    optarg, 0.1, 86400);
+            break;
+
         case OPT_STATS_INTERVAL:
             opts->stats_interval_ms = parse_seconds("--stats-interval",
                                                     optarg, 0.1, 3600);
@@ -209,6 +220,26 @@ parse_options(int argc, char *argv[], struct options *opts)
     if (!opts->ofp_listen && !opts->n_ofp_connect) {
         ovs_fatal(0, "--no-ofp-listen needs at least one --ofp-connect");
     }
+
+    /* Check the addresses' syntax now, before the state file is touched,
+     * so that a typo costs nothing. */
+    struct sockaddr_storage ss;
+    socklen_t socklen;
+    if (addr_parse_ip_port(opts->rest, &ss, &socklen)) {
+        ovs_fatal(0, "%s: REST address must be IP:PORT", opts->rest);
+    }
+    if (opts->ofp_listen
+        && (addr_parse_target(opts->ofp_listen, &ss, &socklen)
+            || ss.ss_family == AF_UNIX)) {
+        ovs_fatal(0, "%s: OpenFlow listen target must be tcp:IP:PORT",
+                  opts->ofp_listen);
+    }
+    for (size_t i = 0; i < opts->n_ofp_connect; i++) {
+        if (addr_parse_target(opts->ofp_connect[i], &ss, &socklen)) {
+            ovs_fatal(0, "%s: OpenFlow connect target must be unix:PATH or "
+                      "tcp:IP:PORT", opts->ofp_connect[i]);
+        }
+    }
 }
 
 static void
@@ -236,11 +267,15 @@ usage(void)
            "  --resolve-interval=SECS   re-solicit known member MACs every\n"
            "                            SECS (default: %d); unknown: every 1 s\n"
            "  --stats-interval=SECS     poll group statistics every SECS\n"
-           "                            (default: %d)\n",
+           "                            (default: %d)\n"
+           "  --audit-interval=SECS     re-read each switch every SECS and\n"
+           "                            repair flows changed behind flowlbd's\n"
+           "                            back (default: %d)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
-           DEFAULT_STATS_INTERVAL_MS / 1000);
+           DEFAULT_STATS_INTERVAL_MS / 1000,
+           DEFAULT_AUDIT_INTERVAL_MS / 1000);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
@@ -361,7 +396,8 @@ main(int argc, char *argv[])
 
     struct compiler_options copts = { .l2_normal = opts.l2_normal };
     struct wiring w;
-    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms);
+    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
+                         opts.audit_interval_ms);
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
 

@@ -182,6 +182,13 @@ render_status(const struct render_status *st,
     if (st->model) {
         json_object_set_new(j, "services",
                             json_integer(hmap_count(&st->model->services)));
+
+        /* The MAC every VIP answers from, to compare with a client's
+         * neighbour cache. */
+        char vmac[ETH_ADDR_STRLEN + 1];
+        snprintf(vmac, sizeof vmac, ETH_ADDR_FMT,
+                 ETH_ADDR_ARGS(st->model->vmac));
+        json_object_set_new(j, "vmac", json_string(vmac));
     }
     json_object_set_new(j, "counters", counters);
     return j;

@@ -62,7 +62,20 @@ store_load(const char *path, struct lb_model **modelp, char **error)
             return retval;
         }
         model->vmac.ea[0] = 0x02;
-        VLOG_INFO("%s: no state file, starting with no services", path);
+
+        /* Save at once: the virtual MAC is in the switches' flows and in
+         * clients' neighbour caches, so it must survive a restart even if
+         * no service is ever configured.  This also finds a state
+         * directory that cannot be written now rather than at the first
+         * REST call. */
+        retval = store_save(path, model);
+        if (retval) {
+            *error = xasprintf("%s: cannot create the state file: %s", path,
+                               ovs_strerror(retval));
+            lb_model_destroy(model);
+            return retval;
+        }
+        VLOG_INFO("%s: no state file, created one with no services", path);
         *modelp = model;
         return 0;
     }

@@ -159,7 +159,7 @@ struct sync_switch {
     long long int last_sync_ms; /* How long it took, first message to
                                  * barrier reply. */
     char *last_error;
-    unsigned int n_bundles, n_failures;
+    unsigned int n_bundles, n_failures, n_audits;
     unsigned long long int n_flow_mods, n_group_mods;
 
     struct event *retry_timer;
@@ -176,11 +176,13 @@ struct sync {
     struct event *run_event;    /* Deferred pass over all switches. */
     struct event *stats_timer;
     int stats_interval;
+    struct event *audit_timer;  /* Re-reads every switch now and then. */
 };
 
 static void sync_run_cb(evutil_socket_t, short, void *sync_);
 static void sync_stats_cb(evutil_socket_t, short, void *sync_);
 static void sync_retry_cb(evutil_socket_t, short, void *sw_);
+static void sync_audit_cb(evutil_socket_t, short, void *sync_);
 static void sync_switch_read(struct sync_switch *);
 
 /* Flows and groups. */
@@ -581,7 +583,8 @@ sync_switch_reset(struct sync_switch *sw)
 
 struct sync *
 sync_create(struct event_base *base, struct lb_model *model,
-            const struct compiler_options *opts, int stats_interval_ms)
+            const struct compiler_options *opts, int stats_interval_ms,
+            int audit_interval_ms)
 {
     struct sync *sync = xzalloc(sizeof *sync);
     sync->base = base;
@@ -596,6 +599,13 @@ sync_create(struct event_base *base, struct lb_model *model,
         struct timeval tv = { .tv_sec = stats_interval_ms / 1000,
                               .tv_usec = stats_interval_ms % 1000 * 1000 };
         event_add(sync->stats_timer, &tv);
+    }
+
+    sync->audit_timer = event_new(base, -1, EV_PERSIST, sync_audit_cb, sync);
+    if (audit_interval_ms > 0) {
+        struct timeval tv = { .tv_sec = audit_interval_ms / 1000,
+                              .tv_usec = audit_interval_ms % 1000 * 1000 };
+        event_add(sync->audit_timer, &tv);
     }
 
     /* The base flows depend only on the options and the virtual MAC, which
@@ -633,6 +643,7 @@ sync_destroy(struct sync *sync)
         hmap_destroy(&sync->cache);
         event_free(sync->run_event);
         event_free(sync->stats_timer);
+        event_free(sync->audit_timer);
         free(sync);
     }
 }
@@ -1238,6 +1249,24 @@ sync_stats_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
     }
 }
 
+/* Someone with access to the switch (an operator with ovs-ofctl, another
+ * controller) may change flowlbd's flows behind its back.  Re-reading each
+ * idle switch now and then finds that and repairs it like a reconnect. */
+static void
+sync_audit_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
+              void *sync_)
+{
+    struct sync *sync = sync_;
+    struct sync_switch *sw;
+
+    HMAP_FOR_EACH (sw, node, &sync->switches) {
+        if (sw->state == SYNC_IDLE && sw->ofconn) {
+            sw->n_audits++;
+            sync_switch_read(sw);
+        }
+    }
+}
+
 json_t *
 sync_switch_to_json(const struct sync *sync, uint64_t dpid)
 {
@@ -1257,6 +1286,7 @@ sync_switch_to_json(const struct sync *sync, uint64_t dpid)
                           "flow_mods", (json_int_t) sw->n_flow_mods,
                           "group_mods", (json_int_t) sw->n_group_mods,
                           "last_sync_ms", (json_int_t) sw->last_sync_ms);
+    json_object_set_new(j, "audits", json_integer(sw->n_audits));
     json_object_set_new(j, "last_error", sw->last_error
                         ? json_string(sw->last_error) : json_null());
     return j;

@@ -22,6 +22,10 @@ tag=fl$$
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ipip-traffic.XXXXXX")
 ns_c=$tag-c
 ns_s=$tag-s
+# The bridges' names become tap devices in the root namespace: per run, so
+# two runs on one machine do not collide.
+br_f=$tag-front
+br_b=$tag-back
 key=0x000102030405060708090a0b0c0d0e0f
 failed=0
 
@@ -41,6 +45,10 @@ cleanup() {
     ip link del "$tag-cb" 2>/dev/null
     ip link del "$tag-sb" 2>/dev/null
     ip link del "$tag-mf" 2>/dev/null
+    # ovs-vswitchd makes a netdev bridge's tap device persistent: it
+    # outlives the daemon unless deleted.
+    ip link del "$br_f" 2>/dev/null
+    ip link del "$br_b" 2>/dev/null
     if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
         rm -rf "$dir"
     else
@@ -120,12 +128,12 @@ ip link set "$tag-mb" mtu 1600 up
 ethtool -K "$tag-mf" tx off >/dev/null
 ethtool -K "$tag-mb" tx off >/dev/null
 
-vsctl add-br front -- set bridge front datapath_type=netdev fail-mode=secure \
-    -- add-port front "$tag-cb" -- set interface "$tag-cb" ofport_request=1 \
-    -- add-port front "$tag-mf" -- set interface "$tag-mf" ofport_request=2 \
-    -- add-br back -- set bridge back datapath_type=netdev fail-mode=secure \
-    -- add-port back "$tag-mb" -- set interface "$tag-mb" ofport_request=1 \
-    -- add-port back "$tag-sb" -- set interface "$tag-sb" ofport_request=2 \
+vsctl add-br "$br_f" -- set bridge "$br_f" datapath_type=netdev fail-mode=secure \
+    -- add-port "$br_f" "$tag-cb" -- set interface "$tag-cb" ofport_request=1 \
+    -- add-port "$br_f" "$tag-mf" -- set interface "$tag-mf" ofport_request=2 \
+    -- add-br "$br_b" -- set bridge "$br_b" datapath_type=netdev fail-mode=secure \
+    -- add-port "$br_b" "$tag-mb" -- set interface "$tag-mb" ofport_request=1 \
+    -- add-port "$br_b" "$tag-sb" -- set interface "$tag-sb" ofport_request=2 \
     || exit 1
 
 # Front stage: encapsulate towards the back stage, decapsulate replies.
@@ -142,8 +150,8 @@ in_port=1,ipv6,nw_proto=4 actions=pop_ipip,output:2
 in_port=2,ipv6 actions=push_ipip(src=fd00:f::b,dst=fd00:f::f,key=$key),output:1
 in_port=2,ip actions=push_ipip(src=fd00:f::b,dst=fd00:f::f,key=$key),output:1
 EOF
-ovs-ofctl -O OpenFlow13 add-flows front "$dir/front.flows" || exit 1
-ovs-ofctl -O OpenFlow13 add-flows back "$dir/back.flows" || exit 1
+ovs-ofctl -O OpenFlow13 add-flows "$br_f" "$dir/front.flows" || exit 1
+ovs-ofctl -O OpenFlow13 add-flows "$br_b" "$dir/back.flows" || exit 1
 
 # A server that answers GET with 1 MB, so that full-size segments cross.
 head -c 1000000 /dev/urandom > "$dir/blob"

@@ -10,6 +10,9 @@
  * switch.  A failed bundle changes nothing on the switch; sync logs the
  * error, counts it and re-reads the switch a second later.
  *
+ * Every 'audit_interval_ms' it reads each switch again, so that flows
+ * changed behind its back (ovs-ofctl, another controller) are repaired.
+ *
  * sync also polls group statistics and adds the bucket counters to the
  * members they belong to.
  */
@@ -31,7 +34,7 @@ struct sync;
 
 struct sync *sync_create(struct event_base *, struct lb_model *,
                          const struct compiler_options *,
-                         int stats_interval_ms);
+                         int stats_interval_ms, int audit_interval_ms);
 void sync_destroy(struct sync *);
 
 void sync_switch_up(struct sync *, uint64_t dpid, struct ofconn *);

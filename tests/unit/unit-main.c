@@ -23,9 +23,11 @@ main(int argc OVS_UNUSED, char *argv[])
     }
     unit_register_addr();
     unit_register_compiler();
+    unit_register_lb();
     unit_register_neigh();
     unit_register_ofmsg();
     unit_register_render();
+    unit_register_store();
     unit_register_switch();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -9,9 +9,11 @@
 
 void unit_register_addr(void);
 void unit_register_compiler(void);
+void unit_register_lb(void);
 void unit_register_neigh(void);
 void unit_register_ofmsg(void);
 void unit_register_render(void);
+void unit_register_store(void);
 void unit_register_switch(void);
 
 /* Adds a suite named 'NAME' with the 'TESTS', an array of CU_TestInfo

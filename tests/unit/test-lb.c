@@ -1,0 +1,797 @@
+/*
+ * Tests of lb: the services model, its validation and its JSON.
+ */
+#include <config.h>
+#include "flowlb/lb.h"
+
+#include <string.h>
+#include "flowlb/pipeline.h"
+#include "packets.h"
+#include "unit.h"
+
+static json_t *
+parse(const char *text)
+{
+    json_error_t error;
+    json_t *json = json_loads(text, 0, &error);
+    if (!json) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", text, error.text);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    return json;
+}
+
+/* Returns the state-file JSON of 'model' as text, for comparisons. */
+static char *
+dump(const struct lb_model *model)
+{
+    json_t *json = lb_model_to_json(model);
+    char *text = json_dumps(json, JSON_SORT_KEYS);
+    json_decref(json);
+    return text;
+}
+
+/* Creates a service from 'text' in 'model' and returns it; the test fails
+ * if that fails. */
+static struct lb_service *
+create(struct lb_model *model, const char *text)
+{
+    struct lb_error error = { .status = 0 };
+    struct lb_service *svc = NULL;
+    json_t *body = parse(text);
+    int status = lb_service_create(model, body, 0x1234, &svc, &error);
+    if (status) {
+        fprintf(stderr, "%s: %s\n", text, error.message);
+        lb_error_clear(&error);
+    }
+    json_decref(body);
+    CU_ASSERT_EQUAL_FATAL(status, 0);
+    return svc;
+}
+
+/* Returns the status of creating a service from 'text' and stores the
+ * field at fault into 'field' (a copy, or "-" for none). */
+static int
+try_create(struct lb_model *model, const char *text, char field[64],
+           char **message)
+{
+    struct lb_error error = { .status = 0 };
+    struct lb_service *svc;
+    json_t *body = parse(text);
+    int status = lb_service_create(model, body, 1, &svc, &error);
+    json_decref(body);
+
+    snprintf(field, 64, "%s", error.field ? error.field : "-");
+    if (message) {
+        *message = error.message ? xstrdup(error.message) : NULL;
+    }
+    lb_error_clear(&error);
+    return status;
+}
+
+static void
+test_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(lb_protocol_name(LB_PROTO_ANY), "any");
+    CU_ASSERT_STRING_EQUAL(lb_key_name(LB_KEY_SRC_DST_LABEL),
+                           "src-dst-label");
+    CU_ASSERT_STRING_EQUAL(lb_key_name(LB_KEY_FIVE_TUPLE), "5tuple");
+    CU_ASSERT_STRING_EQUAL(lb_forwarding_name(LB_FWD_DSR), "dsr");
+    CU_ASSERT_STRING_EQUAL(lb_member_state_name(LB_MEMBER_DRAIN), "drain");
+}
+
+static void
+test_create(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+        "\"vip\": \"2001:db8::100\", \"ports\": [443, 80], "
+        "\"switches\": [\"00000000000000B0\"], \"members\": ["
+        "{\"address\": \"2001:db8::21\"}, "
+        "{\"address\": \"2001:db8::22\", \"weight\": 3, "
+        "\"mac\": \"02:00:00:00:00:22\", \"state\": \"drain\"}]}");
+
+    CU_ASSERT_EQUAL(svc->id, 1);
+    CU_ASSERT_EQUAL(model->next_service_id, 2);
+    CU_ASSERT_EQUAL(model->generation, 1);
+    CU_ASSERT_EQUAL(svc->generation, 1);
+    CU_ASSERT_EQUAL(svc->hash_basis, 0x1234);
+    CU_ASSERT_FALSE(svc->is_ipv4);
+    CU_ASSERT_EQUAL(svc->protocol, LB_PROTO_TCP);
+    CU_ASSERT_EQUAL(svc->key, LB_KEY_SRC_DST_LABEL);
+    CU_ASSERT_EQUAL_FATAL(svc->n_ports, 2);
+    CU_ASSERT_EQUAL(svc->ports[0], 80);
+    CU_ASSERT_EQUAL(svc->ports[1], 443);
+    CU_ASSERT_EQUAL_FATAL(svc->n_switches, 1);
+    CU_ASSERT_EQUAL(svc->switches[0], 0xb0);
+    CU_ASSERT_EQUAL(ovs_list_size(&svc->members), 2);
+    CU_ASSERT_EQUAL(svc->next_member_id, 3);
+
+    struct lb_member *m = lb_member_find(svc, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(m->weight, 3);
+    CU_ASSERT_EQUAL(m->state, LB_MEMBER_DRAIN);
+    CU_ASSERT_TRUE(m->has_mac);
+
+    /* IPv4: stored IPv4-mapped, 5-tuple by default. */
+    struct lb_service *v4 = create(model, "{\"name\": \"v4\", "
+                                   "\"vip\": \"192.0.2.1\"}");
+    CU_ASSERT_EQUAL(v4->id, 2);
+    CU_ASSERT_TRUE(v4->is_ipv4);
+    CU_ASSERT_TRUE(IN6_IS_ADDR_V4MAPPED(&v4->vip));
+    CU_ASSERT_EQUAL(v4->key, LB_KEY_FIVE_TUPLE);
+    CU_ASSERT_EQUAL(model->generation, 2);
+
+    /* Lookups. */
+    CU_ASSERT_PTR_EQUAL(lb_service_lookup(model, "1"), svc);
+    CU_ASSERT_PTR_EQUAL(lb_service_lookup(model, "web"), svc);
+    CU_ASSERT_PTR_EQUAL(lb_service_lookup(model, "v4"), v4);
+    CU_ASSERT_PTR_NULL(lb_service_lookup(model, "3"));
+    CU_ASSERT_PTR_NULL(lb_service_lookup(model, "99999999999"));
+    CU_ASSERT_PTR_NULL(lb_service_lookup(model, ""));
+
+    size_t n;
+    const struct lb_service **list = lb_model_sorted(model, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(list[0]->id, 1);
+    CU_ASSERT_EQUAL(list[1]->id, 2);
+    free(list);
+
+    /* Ids are never reused. */
+    lb_service_delete(model, v4);
+    CU_ASSERT_EQUAL(model->generation, 3);
+    struct lb_service *again = create(model, "{\"name\": \"v4\", "
+                                      "\"vip\": \"192.0.2.1\"}");
+    CU_ASSERT_EQUAL(again->id, 3);
+
+    lb_model_destroy(model);
+    lb_model_destroy(NULL);
+}
+
+/* Every field's bad values, against a model with one IPv6 service "web"
+ * (2001:db8::100, tcp 80) and one IPv6 "dns" (2001:db8::200, udp 53). */
+static void
+test_invalid(void)
+{
+    static const struct {
+        const char *body;
+        int status;
+        const char *field;
+    } cases[] = {
+#define S(REST) "{\"name\": \"x\", \"vip\": \"2001:db8::1\"" REST "}"
+#define M(MEMBERS) S(", \"members\": [" MEMBERS "]")
+        { "{\"vip\": \"2001:db8::1\"}", 422, "name" },
+        { "{\"name\": \"9x\", \"vip\": \"2001:db8::1\"}", 422, "name" },
+        { "{\"name\": \"x/y\", \"vip\": \"2001:db8::1\"}", 422, "name" },
+        { "{\"name\": \"\", \"vip\": \"2001:db8::1\"}", 422, "name" },
+        { "{\"name\": null, \"vip\": \"2001:db8::1\"}", 422, "name" },
+        { S(", \"extra\": 1"), 422, "extra" },
+        { "{\"name\": \"x\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"1.2.3\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"ff05::1\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"::\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"::1\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"::ffff:1.2.3.4\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"127.0.0.2\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"239.1.1.1\"}", 422, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"0.0.0.0\"}", 422, "vip" },
+        { S(", \"protocol\": \"TCP\""), 422, "protocol" },
+        { S(", \"ports\": {}"), 422, "ports" },
+        { S(", \"ports\": [1, 0]"), 422, "ports[1]" },
+        { S(", \"ports\": [65536]"), 422, "ports[0]" },
+        { S(", \"ports\": [-1]"), 422, "ports[0]" },
+        { S(", \"ports\": [true]"), 422, "ports[0]" },
+        { S(", \"ports\": [8, 9, 8]"), 422, "ports[2]" },
+        { S(", \"protocol\": \"any\", \"ports\": [8]"), 422, "ports" },
+        { S(", \"key\": \"label\""), 422, "key" },
+        { "{\"name\": \"x\", \"vip\": \"192.0.2.9\", \"key\": \"src-label\"}",
+          422, "key" },
+        { S(", \"forwarding\": \"nat\""), 422, "forwarding" },
+        { S(", \"switches\": [\"b0\"]"), 422, "switches[0]" },
+        { S(", \"switches\": [1]"), 422, "switches[0]" },
+        { S(", \"switches\": [\"00000000000000b0\", \"00000000000000b0\"]"),
+          422, "switches[1]" },
+        { S(", \"members\": 1"), 422, "members" },
+        { M("1"), 422, "members[0]" },
+        { M("{}"), 422, "members[0].address" },
+        { M("{\"address\": \"192.0.2.2\"}"), 422, "members[0].address" },
+        { M("{\"address\": \"2001:db8::1\"}"), 422, "members[0].address" },
+        { M("{\"address\": \"2001:db8::2\"}, {\"address\": \"2001:db8::3\", "
+            "\"weight\": 0}"), 422, "members[1].weight" },
+        { M("{\"address\": \"2001:db8::2\", \"weight\": 257}"), 422,
+          "members[0].weight" },
+        { M("{\"address\": \"2001:db8::2\", \"weight\": 1.0}"), 422,
+          "members[0].weight" },
+        { M("{\"address\": \"2001:db8::2\", \"state\": \"on\"}"), 422,
+          "members[0].state" },
+        { M("{\"address\": \"2001:db8::2\", \"mac\": \"03:00:00:00:00:01\"}"),
+          422, "members[0].mac" },
+        { M("{\"address\": \"2001:db8::2\", \"mac\": \"00:00:00:00:00:00\"}"),
+          422, "members[0].mac" },
+        { M("{\"address\": \"2001:db8::2\", \"mac\": \"0:0:0:0:0:1\"}"),
+          422, "members[0].mac" },
+        { M("{\"address\": \"2001:db8::2\", \"id\": 4}"), 422,
+          "members[0].id" },
+        { M("{\"address\": \"2001:db8::2\"}, {\"address\": \"2001:db8::2\"}"),
+          409, "members[1].address" },
+        { "{\"name\": \"web\", \"vip\": \"2001:db8::1\"}", 409, "name" },
+        /* Overlaps with "web" (tcp 80) and "dns" (udp 53). */
+        { "{\"name\": \"x\", \"vip\": \"2001:db8::100\"}", 409, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"2001:db8::100\", \"ports\": [81, 80]}",
+          409, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"2001:db8::100\", "
+          "\"protocol\": \"any\"}", 409, "vip" },
+        { "{\"name\": \"x\", \"vip\": \"2001:db8::200\", \"protocol\": "
+          "\"udp\", \"ports\": [53]}", 409, "vip" },
+#undef M
+#undef S
+    };
+    struct lb_model *model = lb_model_create();
+    create(model, "{\"name\": \"web\", \"vip\": \"2001:db8::100\", "
+           "\"ports\": [80]}");
+    create(model, "{\"name\": \"dns\", \"vip\": \"2001:db8::200\", "
+           "\"protocol\": \"udp\", \"ports\": [53]}");
+    char *before = dump(model);
+    uint64_t generation = model->generation;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char field[64];
+        int status = try_create(model, cases[i].body, field, NULL);
+        if (status != cases[i].status || strcmp(field, cases[i].field)) {
+            fprintf(stderr, "case %"PRIuSIZE" %s: got %d %s, expected %d %s\n",
+                    i, cases[i].body, status, field, cases[i].status,
+                    cases[i].field);
+        }
+        CU_ASSERT_EQUAL(status, cases[i].status);
+        CU_ASSERT_STRING_EQUAL(field, cases[i].field);
+    }
+
+    /* Nothing changed. */
+    char *after = dump(model);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    CU_ASSERT_EQUAL(model->generation, generation);
+    CU_ASSERT_EQUAL(model->next_service_id, 3);
+    free(before);
+    free(after);
+    lb_model_destroy(model);
+}
+
+static void
+test_messages(void)
+{
+    struct lb_model *model = lb_model_create();
+    char field[64];
+    char *message;
+
+    try_create(model, "{\"name\": \"x\", \"vip\": \"2001:db8::1\", "
+               "\"members\": [{\"address\": \"2001:db8::2\"}, "
+               "{\"address\": \"2001:db8::3\"}, "
+               "{\"address\": \"2001:db8::4\", \"weight\": 0}]}",
+               field, &message);
+    CU_ASSERT_STRING_EQUAL(message,
+                           "members[2].weight: must be an integer from 1 "
+                           "to 256");
+    free(message);
+
+    try_create(model, "{\"name\": \"x\", \"vip\": \"2001:db8::1\", "
+               "\"key\": \"k\"}", field, &message);
+    CU_ASSERT_STRING_EQUAL(message, "key: must be one of src-label, "
+                           "src-dst-label, 5tuple, src");
+    free(message);
+
+    try_create(model, "{\"name\": \"x\", \"vip\": \"192.0.2.1\", "
+               "\"members\": [{\"address\": \"2001:db8::2\"}]}",
+               field, &message);
+    CU_ASSERT_STRING_EQUAL(message, "members[0].address: must be an IPv4 "
+                           "address, like the service's VIP");
+    free(message);
+    lb_model_destroy(model);
+}
+
+/* Which services clash: same VIP, overlapping protocols and ports. */
+static void
+test_overlap(void)
+{
+    struct lb_model *model = lb_model_create();
+    char field[64];
+
+    create(model, "{\"name\": \"a\", \"vip\": \"192.0.2.1\", "
+           "\"ports\": [80, 443]}");
+    /* Other protocol, other port, other VIP: no clash. */
+    create(model, "{\"name\": \"b\", \"vip\": \"192.0.2.1\", "
+           "\"protocol\": \"udp\", \"ports\": [80]}");
+    create(model, "{\"name\": \"c\", \"vip\": \"192.0.2.1\", "
+           "\"ports\": [8080]}");
+    create(model, "{\"name\": \"d\", \"vip\": \"192.0.2.2\", "
+           "\"protocol\": \"any\"}");
+
+    /* Every port of tcp clashes with a and c. */
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.1\"}", field, NULL), 409);
+    /* any clashes with everything on its VIP. */
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.2\", \"ports\": [1]}", field, NULL),
+                    409);
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.2\", \"protocol\": \"udp\"}",
+                               field, NULL), 409);
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.1\", \"protocol\": \"any\"}",
+                               field, NULL), 409);
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.1\", \"protocol\": \"udp\"}",
+                               field, NULL), 409);
+    CU_ASSERT_STRING_EQUAL(field, "vip");
+    /* udp 53 is free. */
+    CU_ASSERT_EQUAL(try_create(model, "{\"name\": \"x\", \"vip\": "
+                               "\"192.0.2.1\", \"protocol\": \"udp\", "
+                               "\"ports\": [53]}", field, NULL), 0);
+
+    /* A service does not clash with itself when replaced. */
+    struct lb_service *a = lb_service_find_by_name(model, "a");
+    struct lb_error error = { .status = 0 };
+    json_t *body = parse("{\"ports\": [443]}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, a, body, &error), 0);
+    json_decref(body);
+    lb_model_destroy(model);
+}
+
+static void
+test_put_patch(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+        "\"vip\": \"2001:db8::100\", \"ports\": [80], \"key\": \"src\", "
+        "\"members\": [{\"address\": \"2001:db8::21\"}, "
+        "{\"address\": \"2001:db8::22\"}]}");
+    struct lb_error error = { .status = 0 };
+
+    /* PATCH keeps what it does not name. */
+    json_t *body = parse("{\"ports\": [81, 80]}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->n_ports, 2);
+    CU_ASSERT_EQUAL(svc->key, LB_KEY_SRC);
+    CU_ASSERT_STRING_EQUAL(svc->name, "web");
+    CU_ASSERT_EQUAL(svc->generation, 2);
+    CU_ASSERT_EQUAL(ovs_list_size(&svc->members), 2);
+
+    /* PUT resets what it does not name, keeps members and the basis. */
+    body = parse("{\"name\": \"www\", \"vip\": \"2001:db8::100\"}");
+    CU_ASSERT_EQUAL(lb_service_put(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->n_ports, 0);
+    CU_ASSERT_PTR_NULL(svc->ports);
+    CU_ASSERT_EQUAL(svc->key, LB_KEY_SRC_DST_LABEL);
+    CU_ASSERT_STRING_EQUAL(svc->name, "www");
+    CU_ASSERT_EQUAL(svc->hash_basis, 0x1234);
+    CU_ASSERT_EQUAL(ovs_list_size(&svc->members), 2);
+    CU_ASSERT_EQUAL(svc->generation, 3);
+
+    /* A member list: a kept address keeps its id and live state. */
+    struct lb_member *m2 = lb_member_find(svc, 2);
+    m2->resolved = true;
+    m2->resolved_mac = (struct eth_addr) ETH_ADDR_C(0a, 00, 00, 00, 00, 22);
+    m2->n_packets = 10;
+    body = parse("{\"members\": [{\"address\": \"2001:db8::23\"}, "
+                 "{\"address\": \"2001:db8::22\", \"weight\": 4}]}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(ovs_list_size(&svc->members), 2);
+    CU_ASSERT_PTR_NULL(lb_member_find(svc, 1));
+    CU_ASSERT_PTR_EQUAL(lb_member_find(svc, 2), m2);
+    CU_ASSERT_TRUE(m2->resolved);
+    CU_ASSERT_EQUAL(m2->n_packets, 10);
+    CU_ASSERT_EQUAL(m2->weight, 4);
+    CU_ASSERT_PTR_NOT_NULL(lb_member_find(svc, 3));
+    /* Ascending ids. */
+    struct lb_member *first = CONTAINER_OF(ovs_list_front(&svc->members),
+                                           struct lb_member, node);
+    CU_ASSERT_EQUAL(first->id, 2);
+
+    /* Changing the VIP's family needs a key and members to match. */
+    body = parse("{\"vip\": \"192.0.2.1\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "key");
+    lb_error_clear(&error);
+    json_decref(body);
+    body = parse("{\"vip\": \"192.0.2.1\", \"key\": \"5tuple\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "vip");
+    lb_error_clear(&error);
+    json_decref(body);
+    body = parse("{\"vip\": \"192.0.2.1\", \"key\": \"5tuple\", "
+                 "\"members\": [{\"address\": \"192.0.2.22\"}]}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_TRUE(svc->is_ipv4);
+    CU_ASSERT_EQUAL(ovs_list_size(&svc->members), 1);
+    CU_ASSERT_PTR_NOT_NULL(lb_member_find(svc, 4));
+    lb_model_destroy(model);
+}
+
+/* A rejected change, however late its error, changes nothing. */
+static void
+test_all_or_nothing(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+        "\"vip\": \"2001:db8::100\", \"members\": "
+        "[{\"address\": \"2001:db8::21\", \"weight\": 2}]}");
+    create(model, "{\"name\": \"other\", \"vip\": \"2001:db8::200\"}");
+    char *before = dump(model);
+    struct lb_error error = { .status = 0 };
+
+    json_t *body = parse("{\"name\": \"web2\", \"vip\": \"2001:db8::101\", "
+                         "\"members\": [{\"address\": \"2001:db8::21\", "
+                         "\"weight\": 9}, {\"address\": \"2001:db8::22\"}, "
+                         "{\"address\": \"2001:db8::23\", "
+                         "\"state\": \"x\"}]}");
+    CU_ASSERT_EQUAL(lb_service_put(model, svc, body, &error), 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "members[2].state");
+    lb_error_clear(&error);
+    json_decref(body);
+
+    body = parse("{\"name\": \"other\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 409);
+    lb_error_clear(&error);
+    json_decref(body);
+
+    struct lb_member *m = lb_member_find(svc, 1);
+    body = parse("{\"weight\": 0}");
+    CU_ASSERT_EQUAL(lb_member_patch(model, svc, m, body, &error), 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "weight");
+    CU_ASSERT_STRING_EQUAL(error.message,
+                           "weight: must be an integer from 1 to 256");
+    lb_error_clear(&error);
+    json_decref(body);
+
+    char *after = dump(model);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    CU_ASSERT_EQUAL(model->generation, 2);
+    CU_ASSERT_EQUAL(svc->next_member_id, 2);
+    free(before);
+    free(after);
+    lb_model_destroy(model);
+}
+
+static void
+test_members(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+                                    "\"vip\": \"192.0.2.1\"}");
+    struct lb_error error = { .status = 0 };
+    struct lb_member *m;
+
+    json_t *body = parse("{\"address\": \"192.0.2.11\"}");
+    CU_ASSERT_EQUAL(lb_member_create(model, svc, body, &m, &error), 0);
+    CU_ASSERT_EQUAL(m->id, 1);
+    CU_ASSERT_EQUAL(m->weight, 1);
+    CU_ASSERT_EQUAL(m->state, LB_MEMBER_ENABLED);
+    CU_ASSERT_FALSE(m->has_mac);
+    CU_ASSERT_EQUAL(svc->generation, model->generation);
+
+    /* The same address again: 409. */
+    CU_ASSERT_EQUAL(lb_member_create(model, svc, body, &m, &error), 409);
+    CU_ASSERT_STRING_EQUAL(error.field, "address");
+    lb_error_clear(&error);
+    json_decref(body);
+
+    /* PATCH keeps live state while the address stays; PUT of another
+     * address drops it. */
+    m = lb_member_find(svc, 1);
+    m->resolved = true;
+    m->n_packets = 5;
+    m->n_bytes = 500;
+    body = parse("{\"weight\": 7, \"mac\": \"02:00:00:00:00:11\"}");
+    CU_ASSERT_EQUAL(lb_member_patch(model, svc, m, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(m->weight, 7);
+    CU_ASSERT_TRUE(m->has_mac);
+    CU_ASSERT_TRUE(m->resolved);
+    CU_ASSERT_EQUAL(m->n_packets, 5);
+
+    body = parse("{\"mac\": null}");
+    CU_ASSERT_EQUAL(lb_member_patch(model, svc, m, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_FALSE(m->has_mac);
+    CU_ASSERT_EQUAL(m->weight, 7);
+
+    body = parse("{\"address\": \"192.0.2.12\"}");
+    CU_ASSERT_EQUAL(lb_member_put(model, svc, m, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_FALSE(m->resolved);
+    CU_ASSERT_EQUAL(m->n_packets, 0);
+    CU_ASSERT_EQUAL(m->weight, 1);
+
+    /* Delete; the id is not reused. */
+    uint64_t generation = model->generation;
+    lb_member_delete(model, svc, m);
+    CU_ASSERT_EQUAL(model->generation, generation + 1);
+    CU_ASSERT_TRUE(ovs_list_is_empty(&svc->members));
+    body = parse("{\"address\": \"192.0.2.13\"}");
+    CU_ASSERT_EQUAL(lb_member_create(model, svc, body, &m, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(m->id, 2);
+    lb_model_destroy(model);
+}
+
+static void
+test_rest_json(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+        "\"vip\": \"2001:DB8::0100\", \"members\": ["
+        "{\"address\": \"2001:db8::21\", \"mac\": \"02:00:00:00:00:21\"}, "
+        "{\"address\": \"2001:db8::22\"}, "
+        "{\"address\": \"2001:db8::23\", \"state\": \"disabled\", "
+        "\"mac\": \"02:00:00:00:00:23\"}]}");
+    struct lb_member *m2 = lb_member_find(svc, 2);
+    m2->resolved = true;
+    m2->resolved_mac = (struct eth_addr) ETH_ADDR_C(0a, bb, 00, 00, 00, 22);
+    m2->n_packets = 3;
+    m2->n_bytes = 300;
+    lb_member_find(svc, 1)->n_packets = 4;
+
+    json_t *j = lb_service_to_json(svc);
+    char *text = json_dumps(json_object_get(j, "openflow"), JSON_SORT_KEYS);
+    CU_ASSERT_STRING_EQUAL(text, "{\"cookie\": \"0xf1b0000000010000\", "
+                           "\"cookie_mask\": \"0xffffffffffff0000\", "
+                           "\"groups\": {\"5tuple\": 18, \"label\": 17}, "
+                           "\"tables\": [0]}");
+    free(text);
+    text = json_dumps(json_object_get(j, "status"), JSON_SORT_KEYS);
+    CU_ASSERT_STRING_EQUAL(text, "{\"bytes\": 300, \"members_active\": 2, "
+                           "\"packets\": 7}");
+    free(text);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "vip")),
+                           "2001:db8::100");
+    CU_ASSERT_PTR_NULL(json_object_get(j, "hash_basis"));
+    json_decref(j);
+
+    j = lb_member_to_json(m2);
+    text = json_dumps(j, JSON_SORT_KEYS);
+    CU_ASSERT_STRING_EQUAL(text, "{\"address\": \"2001:db8::22\", "
+                           "\"id\": 2, \"mac\": null, \"state\": "
+                           "\"enabled\", \"status\": {\"bytes\": 300, "
+                           "\"mac\": \"0a:bb:00:00:00:22\", \"mac_source\": "
+                           "\"resolved\", \"packets\": 3}, \"weight\": 1}");
+    free(text);
+    json_decref(j);
+
+    /* No label group for the 5-tuple key. */
+    struct lb_service *v4 = create(model, "{\"name\": \"v4\", "
+                                   "\"vip\": \"192.0.2.1\"}");
+    j = lb_service_to_json(v4);
+    text = json_dumps(json_object_get(json_object_get(j, "openflow"),
+                                      "groups"), JSON_SORT_KEYS);
+    CU_ASSERT_STRING_EQUAL(text, "{\"5tuple\": 34}");
+    free(text);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "family")),
+                           "ipv4");
+    json_decref(j);
+    lb_model_destroy(model);
+}
+
+static const char state_json[] =
+    "{\"next_service_id\": 5, \"services\": ["
+    "{\"forwarding\": \"dsr\", \"hash_basis\": \"0x0123456789abcdef\", "
+    "\"id\": 1, \"key\": \"src-label\", \"members\": ["
+    "{\"address\": \"2001:db8::21\", \"id\": 2, \"mac\": null, "
+    "\"state\": \"enabled\", \"weight\": 1}, "
+    "{\"address\": \"2001:db8::22\", \"id\": 7, "
+    "\"mac\": \"02:00:00:00:00:22\", \"state\": \"drain\", \"weight\": 256}"
+    "], \"name\": \"web\", \"next_member_id\": 8, \"ports\": [80, 443], "
+    "\"protocol\": \"tcp\", \"switches\": [\"00000000000000b0\"], "
+    "\"vip\": \"2001:db8::100\"}, "
+    "{\"forwarding\": \"dsr\", \"hash_basis\": \"0xffffffffffffffff\", "
+    "\"id\": 4, \"key\": \"src\", \"members\": [], \"name\": \"v4\", "
+    "\"next_member_id\": 1, \"ports\": [], \"protocol\": \"any\", "
+    "\"switches\": [], \"vip\": \"192.0.2.1\"}], "
+    "\"version\": 1, \"vmac\": \"02:00:00:00:00:01\"}";
+
+static void
+test_state_round_trip(void)
+{
+    struct lb_error error = { .status = 0 };
+    struct lb_model *model;
+    json_t *json = parse(state_json);
+
+    CU_ASSERT_EQUAL_FATAL(lb_model_from_json(json, &model, &error), 0);
+    json_decref(json);
+    char *text = dump(model);
+    CU_ASSERT_STRING_EQUAL(text, state_json);
+    free(text);
+
+    struct lb_service *svc = lb_service_find(model, 1);
+    CU_ASSERT_EQUAL(svc->hash_basis, 0x0123456789abcdefULL);
+    CU_ASSERT_EQUAL(svc->next_member_id, 8);
+    CU_ASSERT_EQUAL(model->next_service_id, 5);
+
+    /* New ids follow the saved counters. */
+    struct lb_service *n = create(model, "{\"name\": \"n\", "
+                                  "\"vip\": \"192.0.2.2\"}");
+    CU_ASSERT_EQUAL(n->id, 5);
+    struct lb_member *m;
+    json = parse("{\"address\": \"2001:db8::23\"}");
+    CU_ASSERT_EQUAL(lb_member_create(model, svc, json, &m, &error), 0);
+    json_decref(json);
+    CU_ASSERT_EQUAL(m->id, 8);
+
+    /* And a model built by REST calls survives the trip too. */
+    text = dump(model);
+    struct lb_model *copy;
+    json = lb_model_to_json(model);
+    CU_ASSERT_EQUAL_FATAL(lb_model_from_json(json, &copy, &error), 0);
+    json_decref(json);
+    char *text2 = dump(copy);
+    CU_ASSERT_STRING_EQUAL(text, text2);
+    free(text);
+    free(text2);
+    lb_model_destroy(copy);
+    lb_model_destroy(model);
+}
+
+/* Sets the member at 'path' (object keys and array indexes) of a copy of
+ * 'state_json' to 'value' (JSON text), or deletes it if 'value' is NULL,
+ * and checks that loading the result fails at 'field'. */
+static void
+check_bad_state(const char *const path[], const char *value,
+                const char *field)
+{
+    json_t *json = parse(state_json);
+    json_t *parent = json;
+    size_t i;
+
+    for (i = 0; path[i + 1]; i++) {
+        json_t *next = (json_is_array(parent)
+                        ? json_array_get(parent, atoi(path[i]))
+                        : json_object_get(parent, path[i]));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(next);
+        parent = next;
+    }
+    if (value) {
+        json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+        json_object_set_new(parent, path[i], v);
+    } else {
+        json_object_del(parent, path[i]);
+    }
+
+    struct lb_error error = { .status = 0 };
+    struct lb_model *model = (struct lb_model *) 1;
+    CU_ASSERT_NOT_EQUAL(lb_model_from_json(json, &model, &error), 0);
+    CU_ASSERT_PTR_NULL(model);
+    if (!error.field || strcmp(error.field, field)) {
+        fprintf(stderr, "expected %s, got %s: %s\n", field,
+                error.field ? error.field : "(null)", error.message);
+    }
+    CU_ASSERT_STRING_EQUAL(error.field ? error.field : "", field);
+    lb_error_clear(&error);
+    json_decref(json);
+}
+
+static void
+test_state_rejects(void)
+{
+#define P(...) (const char *const[]) { __VA_ARGS__, NULL }
+    check_bad_state(P("version"), "2", "version");
+    check_bad_state(P("version"), NULL, "version");
+    check_bad_state(P("extra"), "1", "extra");
+    check_bad_state(P("vmac"), "\"01:00:00:00:00:01\"", "vmac");
+    check_bad_state(P("next_service_id"), "0", "next_service_id");
+    check_bad_state(P("next_service_id"), "4", "services[1].id");
+    check_bad_state(P("services"), "{}", "services");
+    check_bad_state(P("services", "0", "id"), "4", "services[1].id");
+    check_bad_state(P("services", "0", "id"), "0", "services[0].id");
+    check_bad_state(P("services", "0", "hash_basis"), "\"0x1234\"",
+                    "services[0].hash_basis");
+    check_bad_state(P("services", "0", "hash_basis"), "12",
+                    "services[0].hash_basis");
+    check_bad_state(P("services", "0", "hash_basis"), NULL,
+                    "services[0].hash_basis");
+    check_bad_state(P("services", "0", "ports"), NULL, "services[0].ports");
+    check_bad_state(P("services", "0", "next_member_id"), "7",
+                    "services[0].members[1].id");
+    check_bad_state(P("services", "0", "members", "1", "id"), "2",
+                    "services[0].members[1].id");
+    check_bad_state(P("services", "0", "members", "1", "weight"), "0",
+                    "services[0].members[1].weight");
+    check_bad_state(P("services", "0", "members", "1", "mac"), NULL,
+                    "services[0].members[1].mac");
+    check_bad_state(P("services", "0", "members", "1", "address"),
+                    "\"2001:db8::21\"", "services[0].members[1].address");
+    check_bad_state(P("services", "1", "name"), "\"web\"",
+                    "services[1].name");
+    check_bad_state(P("services", "1", "vip"), "\"2001:db8::100\"",
+                    "services[1].vip");
+    check_bad_state(P("services", "1", "key"), "\"src-label\"",
+                    "services[1].key");
+#undef P
+}
+
+/* A snapshot puts back exactly what was there. */
+static void
+test_snapshot(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+        "\"vip\": \"2001:db8::100\", \"members\": "
+        "[{\"address\": \"2001:db8::21\"}]}");
+    lb_member_find(svc, 1)->n_packets = 9;
+    char *before = dump(model);
+    uint64_t generation = model->generation;
+    struct lb_error error = { .status = 0 };
+
+    /* Undo a PATCH. */
+    struct lb_snapshot *snap = lb_snapshot_take(model, 1);
+    json_t *body = parse("{\"name\": \"www\", \"members\": []}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    lb_snapshot_restore(model, snap);
+    svc = lb_service_find(model, 1);
+    CU_ASSERT_STRING_EQUAL(svc->name, "web");
+    CU_ASSERT_EQUAL(lb_member_find(svc, 1)->n_packets, 9);
+    CU_ASSERT_EQUAL(model->generation, generation);
+
+    /* Undo a create. */
+    snap = lb_snapshot_take(model, model->next_service_id);
+    create(model, "{\"name\": \"n\", \"vip\": \"192.0.2.2\"}");
+    lb_snapshot_restore(model, snap);
+    CU_ASSERT_EQUAL(model->next_service_id, 2);
+    CU_ASSERT_EQUAL(hmap_count(&model->services), 1);
+
+    /* Undo a delete. */
+    snap = lb_snapshot_take(model, 1);
+    lb_service_delete(model, svc);
+    lb_snapshot_restore(model, snap);
+    CU_ASSERT_PTR_NOT_NULL(lb_service_find(model, 1));
+
+    char *after = dump(model);
+    CU_ASSERT_STRING_EQUAL(before, after);
+    free(before);
+    free(after);
+
+    /* A snapshot that is not used is freed. */
+    lb_snapshot_destroy(lb_snapshot_take(model, 1));
+    lb_snapshot_destroy(NULL);
+    lb_model_destroy(model);
+}
+
+static void
+test_error(void)
+{
+    struct lb_error error = { .status = 0 };
+    lb_error_set(&error, 422, "members[2].weight", "%s: must be %d",
+                 "members[2].weight", 1);
+    CU_ASSERT_EQUAL(error.status, 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "members[2].weight");
+    CU_ASSERT_STRING_EQUAL(error.message, "members[2].weight: must be 1");
+    lb_error_clear(&error);
+    CU_ASSERT_PTR_NULL(error.field);
+    CU_ASSERT_PTR_NULL(error.message);
+    CU_ASSERT_EQUAL(error.status, 0);
+}
+
+void
+unit_register_lb(void)
+{
+    static CU_TestInfo tests[] = {
+        { "enum names", test_names },
+        { "errors", test_error },
+        { "create, lookup, ids", test_create },
+        { "every field's bad values", test_invalid },
+        { "messages name allowed values", test_messages },
+        { "VIP, protocol and port overlap", test_overlap },
+        { "PUT and PATCH", test_put_patch },
+        { "a rejected change changes nothing", test_all_or_nothing },
+        { "members", test_members },
+        { "REST JSON", test_rest_json },
+        { "state JSON round trip", test_state_round_trip },
+        { "state JSON rejects", test_state_rejects },
+        { "snapshots undo", test_snapshot },
+        CU_TEST_INFO_NULL,
+    };
+    UNIT_SUITE("lb", tests);
+}
