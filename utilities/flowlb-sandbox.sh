@@ -62,8 +62,14 @@ REST_PORT=8080
 # The port each server's HTTP server listens on, in its namespace.
 HTTP_PORT=80
 
-# Services (virtual addresses balanced over the servers) are configured here
-# once flowlbd has a services API; see configure_services below.
+# The service the sandbox creates through flowlbd's REST API once the switch
+# has connected: HTTP on port 80 of an IPv6 VIP on the hosts' LAN, balanced
+# over every server by flow label (key src-dst-label, the 5-tuple for a zero
+# label), direct server return.  Each server holds the VIP on its loopback,
+# so it accepts the VIP's traffic and answers the client directly; flowlbd
+# answers Neighbor Solicitations for the VIP from its virtual MAC.
+SERVICE_NAME=web
+SERVICE_VIP=2001:db8:f10::100
 # ---------------------------------------------------------------------------
 
 me=flowlb-sandbox
@@ -430,6 +436,14 @@ add_host() {
     ip -n "$ns" addr add "$ipv4/$IPV4_PLEN" dev "$INNER_IF"
     ip -n "$ns" link set "$INNER_IF" up
     ip link set "$outer" up
+
+    # A server holds the service's VIP on its loopback: it accepts what the
+    # bridge sends it for the VIP, and Linux answers Neighbor Solicitations
+    # only for addresses of the interface they arrive on, so it never
+    # claims the VIP on the LAN (flowlbd does).
+    if [ "$(host_field "$h" role)" = server ]; then
+        ip -n "$ns" addr add "$SERVICE_VIP/128" dev lo
+    fi
 }
 
 add_bridge() {
@@ -502,29 +516,62 @@ http_ready() {
         "http://[::1]:$HTTP_PORT/" 2>/dev/null | grep -qx "$NS_PREFIX$h"
 }
 
-# The place for the sandbox's services: virtual addresses that flowlbd
-# balances over the servers.  flowlbd has no services API yet, so there is
-# nothing to configure; when it has one, the default services are created
-# here through it, after the switch has connected.
-configure_services() {
-    :
+# The JSON of the sandbox's service: every server a member, MACs resolved
+# by flowlbd.
+service_json() {
+    members=
+    for h in $(hosts server); do
+        members="$members${members:+, }{\"address\": \"$(host_field "$h" ipv6)\"}"
+    done
+    printf '{"name": "%s", "vip": "%s", "protocol": "tcp", "ports": [%s], "key": "src-dst-label", "members": [%s]}' \
+        "$SERVICE_NAME" "$SERVICE_VIP" "$HTTP_PORT" "$members"
 }
 
-# Lets the hosts talk to each other through the bridge.  fail-mode
-# standalone does not do it on its own: OVS installs its default NORMAL flow
-# only while a bridge has no controller, flushes the flow table when the
-# bridge gets its first one (connmgr_set_controllers), and falls back to
-# NORMAL only while the controller is unreachable.  So, with flowlbd
-# connected and installing no flows yet, table 0 would be empty and drop
-# everything.  The sandbox installs the same flow itself, at the lowest
-# priority, after flowlbd has connected so that nothing flowlbd does on
-# connecting can remove it.
-add_normal_flow() {
-    step="adding the NORMAL flow to $BRIDGE"
-    timeout "$SANDBOX_TIMEOUT" "$OVS_OFCTL" add-flow "unix:$d/$BRIDGE.mgmt" \
-        'priority=0,actions=NORMAL' \
-        || fail "could not add the NORMAL flow to $BRIDGE" \
-                "$d/ovs-vswitchd.log"
+# Succeeds when the service is on the switch and every member's MAC is
+# known.
+service_ready() {
+    live_pid "$d/flowlbd.pid" flowlbd >/dev/null || return 2
+    rest_get "/v1/services/$SERVICE_NAME" 2>/dev/null | jq -e '
+        (.status.switches | length > 0 and all(.sync == "in-sync"))
+        and all(.members[]; .status.mac_source != "unresolved")' \
+        >/dev/null 2>&1
+}
+
+# Succeeds when client NAME gets an answer from a server through the VIP.
+client_reaches_vip() {
+    ip netns exec "$NS_PREFIX$1" curl -s --noproxy '*' --max-time 1 \
+        "http://[$SERVICE_VIP]:$HTTP_PORT/" 2>/dev/null | grep -q "^$NS_PREFIX"
+}
+
+# Creates the sandbox's service through the REST API, or, when flowlbd
+# already has one of that name (its state file survives "make
+# sandbox-stop"), puts this configuration over it.
+configure_services() {
+    step="configuring service $SERVICE_NAME"
+    url="http://$REST_IP:$REST_PORT/v1/services"
+    status=$(lcurl --max-time 5 -o /dev/null -w '%{http_code}' \
+                 "$url/$SERVICE_NAME") || status=000
+    case $status in
+        200) method=PUT url="$url/$SERVICE_NAME" ;;
+        404) method=POST ;;
+        *) fail "GET $url/$SERVICE_NAME answered $status" "$d/flowlbd.log" ;;
+    esac
+    answer=$(lcurl --max-time 5 -X "$method" -H 'Content-Type: application/json' \
+                 -d "$(service_json)" -w '\n%{http_code}' "$url") \
+        || fail "$method $url failed" "$d/flowlbd.log"
+    case $(echo "$answer" | tail -n 1) in
+        200 | 201) ;;
+        *) fail "$method $url: $(echo "$answer" | sed '$d')" ;;
+    esac
+
+    say "waiting for service $SERVICE_NAME ($SERVICE_VIP) to be on $BRIDGE"
+    poll service_ready || fail "service $SERVICE_NAME not in sync within \
+${SANDBOX_TIMEOUT}s; flowlbd says: \
+$(rest_get "/v1/services/$SERVICE_NAME" || echo nothing)" "$d/flowlbd.log"
+    for c in $(hosts client); do
+        poll client_reaches_vip "$c" || fail "$NS_PREFIX$c cannot reach \
+http://[$SERVICE_VIP]/ within ${SANDBOX_TIMEOUT}s" "$d/flowlbd.log"
+    done
 }
 
 # Succeeds when client NAME reaches every server's HTTP server through the
@@ -568,11 +615,19 @@ EOF
     s=$(hosts server | head -n 1)
     cat <<EOF
 
+  service $SERVICE_NAME: http://[$SERVICE_VIP]:$HTTP_PORT/ over $(hosts server | sed "s/^/$NS_PREFIX/" | tr '\n' ' ')(flow label, DSR)
+
+The spread over the servers, 30 connections (a new flow label each):
+  for i in \$(seq 30); do ip netns exec $NS_PREFIX$c curl -s http://[$SERVICE_VIP]/; done | sort | uniq -c
+
 Try:
+  ip netns exec $NS_PREFIX$c curl http://[$SERVICE_VIP]/
   ip netns exec $NS_PREFIX$c curl http://[$(host_field "$s" ipv6)]/
   ip netns exec $NS_PREFIX$c curl http://$(host_field "$s" ipv4)/
+  curl -s http://$REST_IP:$REST_PORT/v1/services/$SERVICE_NAME | jq .
   curl -s http://$REST_IP:$REST_PORT/v1/switches
   curl -s http://$REST_IP:$REST_PORT/v1/switches/$DPID
+  $OVS_OFCTL -O OpenFlow15 dump-groups unix:$d/$BRIDGE.mgmt
   $OVS_OFCTL -O OpenFlow15 dump-flows unix:$d/$BRIDGE.mgmt
   $OVS_VSCTL --db=unix:$d/db.sock show
 Logs: $d/*.log
@@ -642,8 +697,8 @@ $(rest_get /v1/switches || echo nothing)" "$d/flowlbd.log" "$d/ovs-vswitchd.log"
 not answer within ${SANDBOX_TIMEOUT}s" "$d/http-$h.log"
     done
 
-    add_normal_flow
-
+    # flowlbd installs priority=0,actions=NORMAL on the switch, so the hosts
+    # reach each other as soon as it has synchronised the switch.
     for c in $(hosts client); do
         say "waiting for $NS_PREFIX$c to reach the servers through $BRIDGE"
         poll clients_reach_servers "$c" || fail "$NS_PREFIX$c cannot reach \
