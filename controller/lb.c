@@ -1508,29 +1508,43 @@ lb_model_to_json(const struct lb_model *model)
     json_t *services = json_array();
 
     for (size_t i = 0; i < n; i++) {
-        const struct lb_service *svc = list[i];
-        json_t *j = service_config_to_json(svc);
-        json_t *members = json_array();
-        const struct lb_member *m;
-
-        LIST_FOR_EACH (m, node, &svc->members) {
-            json_array_append_new(members, member_config_to_json(m, true));
-        }
-        json_object_set_new(j, "id", json_integer(svc->id));
-        json_object_set_new(j, "hash_basis", json_hex64(svc->hash_basis));
-        json_object_set_new(j, "next_member_id",
-                            json_integer(svc->next_member_id));
-        json_object_set_new(j, "members", members);
-        json_array_append_new(services, j);
+        json_array_append_new(services, lb_service_to_state_json(list[i]));
     }
     free(list);
 
+    json_t *j = lb_model_header_to_json(model);
+    json_object_set_new(j, "services", services);
+    return j;
+}
+
+/* Returns service 'svc' as the state file holds it, secrets included. */
+json_t *
+lb_service_to_state_json(const struct lb_service *svc)
+{
+    json_t *j = service_config_to_json(svc);
+    json_t *members = json_array();
+    const struct lb_member *m;
+
+    LIST_FOR_EACH (m, node, &svc->members) {
+        json_array_append_new(members, member_config_to_json(m, true));
+    }
+    json_object_set_new(j, "id", json_integer(svc->id));
+    json_object_set_new(j, "hash_basis", json_hex64(svc->hash_basis));
+    json_object_set_new(j, "next_member_id",
+                        json_integer(svc->next_member_id));
+    json_object_set_new(j, "members", members);
+    return j;
+}
+
+/* Returns the state file's top level without "services". */
+json_t *
+lb_model_header_to_json(const struct lb_model *model)
+{
     json_t *j = json_object();
     json_object_set_new(j, "version", json_integer(LB_STATE_VERSION));
     json_object_set_new(j, "vmac", json_mac(model->vmac));
     json_object_set_new(j, "next_service_id",
                         json_integer(model->next_service_id));
-    json_object_set_new(j, "services", services);
     return j;
 }
 

@@ -42,6 +42,7 @@ struct rest {
     const struct render_status *status;
     struct lb_model *model;
     char *state_path;
+    struct store *store;        /* Writes 'state_path'. */
     struct rest_hooks hooks;
 };
 
@@ -187,7 +188,7 @@ find_member(struct rest_call *call, const struct lb_service *svc)
 static bool
 commit(struct rest *rest, struct lb_snapshot *snap, struct rest_call *call)
 {
-    int error = store_save(rest->state_path, rest->model);
+    int error = store_write(rest->store, rest->model);
     if (error) {
         COUNTER_INC(state_save_failures);
         lb_snapshot_restore(rest->model, snap);
@@ -702,6 +703,7 @@ rest_create(struct event_base *base, const struct render_status *status,
     rest->status = status;
     rest->model = model;
     rest->state_path = xstrdup(state_path);
+    rest->store = store_create(state_path);
     if (hooks) {
         rest->hooks = *hooks;
     }
@@ -772,6 +774,7 @@ rest_destroy(struct rest *rest)
     if (rest) {
         evhttp_free(rest->http);
         free(rest->state_path);
+        store_destroy(rest->store);
         free(rest);
     }
 }

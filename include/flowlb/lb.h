@@ -208,6 +208,8 @@ void lb_snapshot_destroy(struct lb_snapshot *);
 json_t *lb_service_to_json(const struct lb_service *);
 json_t *lb_member_to_json(const struct lb_member *);
 json_t *lb_model_to_json(const struct lb_model *);
+json_t *lb_service_to_state_json(const struct lb_service *);
+json_t *lb_model_header_to_json(const struct lb_model *);
 int lb_model_from_json(const json_t *, struct lb_model **,
                        struct lb_error *);
 

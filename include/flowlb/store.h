@@ -10,8 +10,13 @@
 #define FLOWLB_STORE_H 1
 
 struct lb_model;
+struct store;
 
 int store_load(const char *path, struct lb_model **, char **error);
 int store_save(const char *path, const struct lb_model *);
+
+struct store *store_create(const char *path);
+void store_destroy(struct store *);
+int store_write(struct store *, const struct lb_model *);
 
 #endif /* flowlb/store.h */

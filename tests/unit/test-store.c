@@ -125,7 +125,7 @@ test_round_trip(void)
     CU_ASSERT_EQUAL(access(tmp, F_OK), -1);
 
     char *text = read_file(path);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"hash_basis\": "
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"hash_basis\":"
                                   "\"0xfeedfacecafebeef\""));
 
     struct lb_model *loaded;
@@ -218,6 +218,56 @@ test_save_fails(void)
     free(tmp);
 }
 
+/* The cached writer must write what a fresh one would, after changes,
+ * deletions and additions. */
+static void
+test_cache(void)
+{
+    char *path = path_for("cached.json");
+    char *fresh = path_for("fresh.json");
+    struct lb_model *model;
+    char *error;
+
+    CU_ASSERT_EQUAL_FATAL(store_load(path, &model, &error), 0);
+    struct store *store = store_create(path);
+    struct lb_error lerror = { .status = 0 };
+    struct lb_service *svcs[3];
+    for (int i = 0; i < 3; i++) {
+        char *text = xasprintf("{\"name\": \"s%d\", \"vip\": "
+                               "\"2001:db8::%d\", \"members\": "
+                               "[{\"address\": \"2001:db8::21\"}]}",
+                               i, i + 1);
+        json_t *body = json_loads(text, 0, NULL);
+        CU_ASSERT_EQUAL(lb_service_create(model, body, i, &svcs[i],
+                                          &lerror), 0);
+        json_decref(body);
+        free(text);
+    }
+    CU_ASSERT_EQUAL(store_write(store, model), 0);
+
+    json_t *patch = json_loads("{\"ports\": [8080]}", 0, NULL);
+    CU_ASSERT_EQUAL(lb_service_patch(model, svcs[1], patch, &lerror), 0);
+    json_decref(patch);
+    lb_service_delete(model, svcs[0]);
+    CU_ASSERT_EQUAL(store_write(store, model), 0);
+    CU_ASSERT_EQUAL(store_save(fresh, model), 0);
+
+    char *a = read_file(path);
+    char *b = read_file(fresh);
+    CU_ASSERT_PTR_NOT_NULL(strstr(a, "8080"));
+    CU_ASSERT_PTR_NULL(strstr(a, "\"s0\""));
+    CU_ASSERT_STRING_EQUAL(a, b);
+
+    free(a);
+    free(b);
+    store_destroy(store);
+    lb_model_destroy(model);
+    unlink(path);
+    unlink(fresh);
+    free(path);
+    free(fresh);
+}
+
 void
 unit_register_store(void)
 {
@@ -226,6 +276,7 @@ unit_register_store(void)
         { "save and load round trip", test_round_trip },
         { "bad files: message, untouched", test_bad_files },
         { "failed save leaves the file", test_save_fails },
+        { "cached writer writes what a fresh one does", test_cache },
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
