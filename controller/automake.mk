@@ -3,21 +3,34 @@
 noinst_LIBRARIES += controller/libflowlb.a
 controller_libflowlb_a_SOURCES = \
 	controller/addr.c \
+	controller/compiler.c \
 	controller/connmgr.c \
 	controller/counters.c \
+	controller/lb.c \
+	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
 	controller/render.c \
+	controller/resolve.c \
 	controller/rest.c \
+	controller/store.c \
 	controller/switch.c \
+	controller/sync.c \
 	include/flowlb/addr.h \
+	include/flowlb/compiler.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
+	include/flowlb/lb.h \
+	include/flowlb/neigh.h \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
+	include/flowlb/pipeline.h \
 	include/flowlb/render.h \
+	include/flowlb/resolve.h \
 	include/flowlb/rest.h \
-	include/flowlb/switch.h
+	include/flowlb/store.h \
+	include/flowlb/switch.h \
+	include/flowlb/sync.h
 
 bin_PROGRAMS += controller/flowlbd
 controller_flowlbd_SOURCES = controller/flowlbd.c

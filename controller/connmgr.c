@@ -38,6 +38,8 @@ struct connmgr {
     struct ovs_list conns;      /* Contains "struct conn"s. */
     struct ovs_list actives;    /* Contains "struct active"s. */
     struct ovs_list listeners;  /* Contains "struct listener"s. */
+    const struct connmgr_hooks *hooks; /* May be NULL. */
+    void *aux;
 };
 
 /* One OpenFlow connection, accepted or made. */
@@ -71,10 +73,13 @@ struct listener {
 
 struct connmgr *
 connmgr_create(struct event_base *base, struct switch_registry *switches,
-               int probe_interval_ms)
+               int probe_interval_ms, const struct connmgr_hooks *hooks,
+               void *aux)
 {
     struct connmgr *mgr = xzalloc(sizeof *mgr);
     mgr->base = base;
+    mgr->hooks = hooks;
+    mgr->aux = aux;
     mgr->switches = switches;
     mgr->probe_interval = probe_interval_ms;
     ovs_list_init(&mgr->conns);
@@ -165,6 +170,20 @@ conn_ready(struct ofconn *ofconn, const struct ofputil_switch_features *f,
     struct switch_entry *sw = switch_connected(mgr->switches, conn->dpid,
                                                &hello, time_wall_msec());
     switch_set_ports(sw, ports->ports, ports->n);
+    if (mgr->hooks && mgr->hooks->switch_up) {
+        mgr->hooks->switch_up(conn->dpid, ofconn, mgr->aux);
+    }
+}
+
+static void
+conn_msg(struct ofconn *ofconn, enum ofptype type,
+         const struct ofp_header *oh, void *conn_)
+{
+    struct conn *conn = conn_;
+    struct connmgr *mgr = conn->mgr;
+    if (conn->ready && conn->primary && mgr->hooks && mgr->hooks->msg) {
+        mgr->hooks->msg(conn->dpid, ofconn, type, oh, mgr->aux);
+    }
 }
 
 static void
@@ -207,9 +226,21 @@ conn_closed(struct ofconn *ofconn OVS_UNUSED, bool dead, const char *reason,
              * through it. */
             standby->primary = true;
             ofconn_resync(standby->ofconn);
-        } else if (sw) {
-            switch_disconnected(sw, dead ? SWITCH_DEAD : SWITCH_DISCONNECTED,
-                                reason, time_wall_msec());
+
+            /* Until the standby is ready again, the layers above must not
+             * use the closing connection. */
+            if (mgr->hooks && mgr->hooks->switch_down) {
+                mgr->hooks->switch_down(conn->dpid, mgr->aux);
+            }
+        } else {
+            if (sw) {
+                switch_disconnected(sw, (dead ? SWITCH_DEAD
+                                         : SWITCH_DISCONNECTED),
+                                    reason, time_wall_msec());
+            }
+            if (mgr->hooks && mgr->hooks->switch_down) {
+                mgr->hooks->switch_down(conn->dpid, mgr->aux);
+            }
         }
     }
 
@@ -223,6 +254,7 @@ conn_closed(struct ofconn *ofconn OVS_UNUSED, bool dead, const char *reason,
 static const struct ofconn_cbs conn_cbs = {
     .ready = conn_ready,
     .port_status = conn_port_status,
+    .msg = conn_msg,
     .closed = conn_closed,
 };
 

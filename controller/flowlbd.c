@@ -3,7 +3,8 @@
  *
  * main() parses options, daemonizes like OVS's daemons, creates the event
  * base and wires the modules: connmgr (OpenFlow) feeds the switch registry,
- * which rest renders.  Everything then runs on one libevent loop until
+ * which rest renders; store loads the services from the state file into the
+ * model, which rest changes and saves.  Everything then runs on one libevent loop until
  * SIGTERM or SIGINT.
  */
 #include <config.h>
@@ -18,9 +19,11 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "flowlb/connmgr.h"
+#include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
 #include "flowlb/render.h"
 #include "flowlb/rest.h"
+#include "flowlb/store.h"
 #include "flowlb/switch.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
@@ -35,6 +38,7 @@ VLOG_DEFINE_THIS_MODULE(flowlbd);
 #define DEFAULT_OFP_LISTEN "tcp:127.0.0.1:6653"
 #define DEFAULT_REST "127.0.0.1:8080"
 #define DEFAULT_PROBE_INTERVAL_MS 5000
+#define DEFAULT_STATE_FILE "/var/lib/flowlb/flowlbd.json"
 
 struct options {
     char *ofp_listen;           /* NULL: do not listen. */
@@ -42,6 +46,7 @@ struct options {
     size_t n_ofp_connect;
     char *rest;
     int probe_interval_ms;
+    char *state_file;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -55,6 +60,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         OPT_NO_OFP_LISTEN,
         OPT_REST,
         OPT_PROBE_INTERVAL,
+        OPT_STATE_FILE,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -64,6 +70,7 @@ parse_options(int argc, char *argv[], struct options *opts)
         {"ofp-connect", required_argument, NULL, OPT_OFP_CONNECT},
         {"rest", required_argument, NULL, OPT_REST},
         {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
+        {"state-file", required_argument, NULL, OPT_STATE_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -75,6 +82,7 @@ parse_options(int argc, char *argv[], struct options *opts)
     opts->ofp_listen = xstrdup(DEFAULT_OFP_LISTEN);
     opts->rest = xstrdup(DEFAULT_REST);
     opts->probe_interval_ms = DEFAULT_PROBE_INTERVAL_MS;
+    opts->state_file = xstrdup(DEFAULT_STATE_FILE);
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -115,6 +123,11 @@ parse_options(int argc, char *argv[], struct options *opts)
             opts->probe_interval_ms = s * 1000;
             break;
         }
+
+        case OPT_STATE_FILE:
+            free(opts->state_file);
+            opts->state_file = abs_file_name(NULL, optarg);
+            break;
 
         case 'h':
             usage();
@@ -161,9 +174,13 @@ usage(void)
            "                            declare a switch dead after 2*SECS\n"
            "                            (default: %d)\n"
            "\nREST options:\n"
-           "  --rest=IP:PORT            REST API address (default: %s)\n",
+           "  --rest=IP:PORT            REST API address (default: %s)\n"
+           "\nServices:\n"
+           "  --state-file=PATH         where the services are kept; its\n"
+           "                            directory must exist (default: %s)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
-           DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST);
+           DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
+           DEFAULT_STATE_FILE);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
@@ -188,6 +205,14 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     parse_options(argc, argv, &opts);
 
+    /* Before --detach forks, so that a bad state file makes the command
+     * fail, with the message on stderr, and is left as it is. */
+    struct lb_model *model;
+    char *error;
+    if (store_load(opts.state_file, &model, &error)) {
+        ovs_fatal(0, "%s", error);
+    }
+
     /* Fork (with --detach) before libevent exists: an event base does not
      * survive fork. */
     daemonize_start(false);
@@ -204,9 +229,11 @@ main(int argc, char *argv[])
         .ovs_version = VERSION VERSION_SUFFIX,
         .started = time_wall_msec(),
         .switches = switches,
+        .model = model,
     };
 
-    struct rest *rest = rest_create(base, &status);
+    struct rest *rest = rest_create(base, &status, model, opts.state_file,
+                                    NULL);
     if (rest_listen(rest, opts.rest, NULL)) {
         ovs_fatal(0, "cannot serve the REST API on %s", opts.rest);
     }
@@ -237,6 +264,7 @@ main(int argc, char *argv[])
     connmgr_destroy(connmgr);
     rest_destroy(rest);
     switch_registry_destroy(switches);
+    lb_model_destroy(model);
     event_free(sigterm);
     event_free(sigint);
     event_base_free(base);
@@ -247,6 +275,7 @@ main(int argc, char *argv[])
     }
     free(opts.ofp_connect);
     free(opts.rest);
+    free(opts.state_file);
     VLOG_INFO("flowlbd stopped");
     return 0;
 }

@@ -462,11 +462,19 @@ ofconn_handle_msg(struct ofconn *ofconn, const struct ofpbuf *msg)
         enum ofperr err = ofperr_decode_msg(oh, NULL);
         VLOG_WARN_RL(&rl, "%s: switch sent error: %s", ofconn->peer,
                      err ? ofperr_to_string(err) : "(undecodable)");
+        /* The error may answer a request of the upper layer's. */
+        if (ofconn->state == OFCONN_READY && ofconn->cbs->msg) {
+            ofconn->cbs->msg(ofconn, type, oh, ofconn->aux);
+        }
         break;
     }
     default:
-        VLOG_DBG_RL(&rl, "%s: ignoring %s", ofconn->peer,
-                    ofptype_get_name(type));
+        if (ofconn->state == OFCONN_READY && ofconn->cbs->msg) {
+            ofconn->cbs->msg(ofconn, type, oh, ofconn->aux);
+        } else {
+            VLOG_DBG_RL(&rl, "%s: ignoring %s", ofconn->peer,
+                        ofptype_get_name(type));
+        }
         break;
     }
     return 0;

@@ -6,6 +6,7 @@
 
 #include <time.h>
 #include "flowlb/counters.h"
+#include "flowlb/lb.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/util.h"
@@ -178,6 +179,10 @@ render_status(const struct render_status *st,
     json_object_set_new(j, "uptime_s",
                         json_integer((now - st->started) / 1000));
     json_object_set_new(j, "switches", switches);
+    if (st->model) {
+        json_object_set_new(j, "services",
+                            json_integer(hmap_count(&st->model->services)));
+    }
     json_object_set_new(j, "counters", counters);
     return j;
 }

@@ -8,10 +8,13 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \
 	tests/unit/test-switch.c
-tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(CUNIT_CFLAGS)
+# UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py.
+tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(CUNIT_CFLAGS) \
+	-DUNIT_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_tests_LDADD = controller/libflowlb.a $(CUNIT_LIBS) \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(OVS_LIBS)
 tests_unit_tests_DEPENDENCIES = controller/libflowlb.a $(OVS_LIBOPENVSWITCH)
@@ -30,7 +33,8 @@ TESTSUITE = $(srcdir)/tests/testsuite
 AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
-	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh
+	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
+	tests/neigh-scapy.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 $(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac

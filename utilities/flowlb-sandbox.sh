@@ -459,6 +459,7 @@ start_flowlbd() {
     "$FLOWLBD" --detach --no-chdir --pidfile="$d/flowlbd.pid" \
         $QUIET --log-file="$d/flowlbd.log" \
         --ofp-listen="tcp:$OFP_IP:$OFP_PORT" --rest="$REST_IP:$REST_PORT" \
+        --state-file="$d/flowlbd.json" \
         || fail "flowlbd did not start" "$d/flowlbd.log"
 }
 

@@ -6,10 +6,13 @@
 set -eu
 
 # tcpdump for the IP-in-IP system tests; valgrind (callgrind) for
-# bench/odp-actions.sh.
+# bench/odp-actions.sh; python3-scapy as an independent decoder of the
+# neighbour discovery packets flowlbd builds; iperf3 for the services'
+# system tests.
 packages="build-essential autoconf automake libtool pkg-config git
 libssl-dev libevent-dev libjansson-dev libcunit1-dev openvswitch-source
-python3 curl jq iproute2 ethtool iputils-ping procps tcpdump valgrind"
+python3 python3-scapy curl jq iproute2 ethtool iputils-ping procps tcpdump
+valgrind iperf3"
 
 missing=
 for p in $packages; do

@@ -24,8 +24,16 @@
     COUNTER(ofp_echo_requests_sent, "echo requests sent")                 \
     COUNTER(ofp_echo_requests_answered, "echo requests answered")         \
     COUNTER(ofp_port_status, "port status messages received")             \
+    COUNTER(sync_bundles, "bundles sent to switches")                     \
+    COUNTER(sync_failures, "bundles that failed, switch left unchanged")  \
+    COUNTER(neigh_answered, "NS and ARP requests for VIPs answered")      \
+    COUNTER(neigh_solicited, "NS and ARP requests sent to resolve members") \
+    COUNTER(neigh_resolved, "member MACs learned or changed")             \
+    COUNTER(neigh_bad, "punted packets that were not valid ND or ARP")    \
     COUNTER(rest_requests, "REST requests")                               \
-    COUNTER(rest_errors, "REST requests answered with an error")
+    COUNTER(rest_errors, "REST requests answered with an error")        \
+    COUNTER(rest_changes, "REST requests that changed the services")      \
+    COUNTER(state_save_failures, "state file saves that failed")
 
 struct flowlb_counters {
 #define COUNTER(NAME, DESCRIPTION) uint64_t NAME;

@@ -146,4 +146,74 @@ void lb_error_set(struct lb_error *, int status, const char *field,
                   const char *format, ...) OVS_PRINTF_FORMAT(4, 5);
 void lb_error_clear(struct lb_error *);
 
+/* The most ports one service may list. */
+#define LB_PORTS_MAX 256
+
+/* The model and lookups.  lb_service_lookup() takes a REST path segment:
+ * all digits names an id, anything else a name (names start with a
+ * letter, so the two never clash).  lb_model_sorted() returns the services
+ * by ascending id in an array that the caller frees. */
+struct lb_model *lb_model_create(void);
+void lb_model_destroy(struct lb_model *);
+struct lb_service *lb_service_find(const struct lb_model *, uint32_t id);
+struct lb_service *lb_service_find_by_name(const struct lb_model *,
+                                           const char *name);
+struct lb_service *lb_service_lookup(const struct lb_model *,
+                                     const char *id_or_name);
+struct lb_member *lb_member_find(const struct lb_service *, uint32_t id);
+const struct lb_service **lb_model_sorted(const struct lb_model *,
+                                          size_t *n);
+
+/* Changes from REST bodies.  Each validates 'body' completely before it
+ * changes anything: it either applies the whole change, bumps the
+ * generations and returns 0, or changes nothing, fills 'error' (which the
+ * caller then clears) and returns the error's HTTP status.
+ *
+ * PUT replaces the whole configuration (absent fields take their
+ * defaults); PATCH changes only the fields 'body' has.  For a service,
+ * "members" (when present) replaces the member list: a listed address that
+ * the service already has keeps its member id and live state. */
+int lb_service_create(struct lb_model *, const json_t *body,
+                      uint64_t hash_basis, struct lb_service **,
+                      struct lb_error *);
+int lb_service_put(struct lb_model *, struct lb_service *,
+                   const json_t *body, struct lb_error *);
+int lb_service_patch(struct lb_model *, struct lb_service *,
+                     const json_t *body, struct lb_error *);
+void lb_service_delete(struct lb_model *, struct lb_service *);
+
+int lb_member_create(struct lb_model *, struct lb_service *,
+                     const json_t *body, struct lb_member **,
+                     struct lb_error *);
+int lb_member_put(struct lb_model *, struct lb_service *, struct lb_member *,
+                  const json_t *body, struct lb_error *);
+int lb_member_patch(struct lb_model *, struct lb_service *,
+                    struct lb_member *, const json_t *body,
+                    struct lb_error *);
+void lb_member_delete(struct lb_model *, struct lb_service *,
+                      struct lb_member *);
+
+/* Undo for one change: lb_snapshot_take() copies service 'id' (or notes
+ * that it does not exist) and the model's counters; lb_snapshot_restore()
+ * puts them back exactly, generations included, and frees the snapshot.
+ * rest uses it when the state file cannot be saved. */
+struct lb_snapshot *lb_snapshot_take(const struct lb_model *, uint32_t id);
+void lb_snapshot_restore(struct lb_model *, struct lb_snapshot *);
+void lb_snapshot_destroy(struct lb_snapshot *);
+
+/* JSON.  The REST views (docs/api.md) never include the hash basis.  The
+ * state file's view has every configuration field, the ids, the hash
+ * basis and no live state; lb_model_from_json() validates it as strictly
+ * as a REST request and names the JSON path of what is wrong. */
+json_t *lb_service_to_json(const struct lb_service *);
+json_t *lb_member_to_json(const struct lb_member *);
+json_t *lb_model_to_json(const struct lb_model *);
+int lb_model_from_json(const json_t *, struct lb_model **,
+                       struct lb_error *);
+
+/* Formatting, canonical so that output is deterministic. */
+#define LB_ADDR_STRLEN INET6_ADDRSTRLEN
+void lb_format_address(const struct in6_addr *, char s[LB_ADDR_STRLEN]);
+bool lb_member_mac(const struct lb_member *, struct eth_addr *mac);
+
 #endif /* flowlb/lb.h */

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "openflow/openflow.h"
+#include "openvswitch/ofp-msgs.h"
 
 struct bufferevent;
 struct event_base;
@@ -29,6 +30,11 @@ struct ofconn_cbs {
     /* The switch reported a port change (only once ready). */
     void (*port_status)(struct ofconn *, const struct ofputil_port_status *,
                         void *aux);
+
+    /* Any other message, once ready: replies to the upper layer's
+     * requests, packet-ins, errors (also logged here).  May be NULL. */
+    void (*msg)(struct ofconn *, enum ofptype, const struct ofp_header *,
+                void *aux);
 
     /* The connection is closed: 'dead' if the switch stopped answering,
      * otherwise it closed or failed; 'reason' says what happened.  This is

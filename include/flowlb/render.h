@@ -12,6 +12,7 @@
 #include "flowlb/switch.h"
 
 struct flowlb_counters;
+struct lb_model;
 
 /* What GET /v1/status reports beside the counters. */
 struct render_status {
@@ -19,6 +20,7 @@ struct render_status {
     const char *ovs_version;    /* The libopenvswitch it is built with. */
     long long int started;      /* Wall clock, ms. */
     const struct switch_registry *switches;
+    const struct lb_model *model; /* Services, or NULL. */
 };
 
 json_t *render_switch(const struct switch_entry *, long long int now);

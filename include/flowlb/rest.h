@@ -1,18 +1,42 @@
 /*
- * rest: the JSON REST API over HTTP (libevent's evhttp).
+ * rest: the JSON REST API over HTTP (libevent's evhttp), docs/api.md.
  *
- * v1 so far: GET /v1/switches, GET /v1/switches/{dpid}, GET /v1/status.
- * Every answer is JSON, errors included:
- * {"error": {"status": N, "field": ..., "message": "..."}}.
+ * v1: /v1/services and their members (read and write), /v1/switches,
+ * /v1/switches/{dpid} and /v1/status (read only).  Every answer is JSON,
+ * errors included: {"error": {"status": N, "field": ..., "message": "..."}}.
+ *
+ * A change to the services is validated by lb, applied to the model, saved
+ * to the state file with store and only then answered; if the save fails
+ * the change is undone and the client gets 500.
  */
 #ifndef FLOWLB_REST_H
 #define FLOWLB_REST_H 1
 
+#include <jansson.h>
+
 struct event_base;
+struct lb_model;
+struct lb_service;
 struct render_status;
 struct rest;
 
-struct rest *rest_create(struct event_base *, const struct render_status *);
+/* How rest tells the rest of flowlbd about the services.  Either callback
+ * may be NULL; 'aux' is passed to both. */
+struct rest_hooks {
+    /* Called after every change to the model that was saved. */
+    void (*changed)(void *aux);
+
+    /* Called with every service's REST view before it is answered, to add
+     * what lb does not know, e.g. per-switch sync status. */
+    void (*decorate_service)(json_t *service_json,
+                             const struct lb_service *, void *aux);
+
+    void *aux;
+};
+
+struct rest *rest_create(struct event_base *, const struct render_status *,
+                         struct lb_model *, const char *state_path,
+                         const struct rest_hooks *);
 int rest_listen(struct rest *, const char *address, char **bound);
 void rest_destroy(struct rest *);
 

@@ -1,0 +1,1616 @@
+/*
+ * lb: the load-balancing model.  See lb.h.
+ *
+ * Every change goes through three steps so that a rejected one changes
+ * nothing: parse and validate the JSON into a 'struct service_config' or
+ * 'struct member_config' (422), check that against the rest of the model
+ * (409), then apply it.  PATCH merges its body into the JSON of the current
+ * configuration and then goes through the same steps as PUT, and the state
+ * file goes through the same validators as REST bodies.
+ */
+#include <config.h>
+#include "flowlb/lb.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "flowlb/pipeline.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "util.h"
+
+/* Names of the enums, indexed by value. */
+static const char *const protocol_names[] = {
+#define LB_PROTOCOL(ENUM, NAME) NAME,
+    LB_PROTOCOLS
+#undef LB_PROTOCOL
+};
+static const char *const key_names[] = {
+#define LB_KEY(ENUM, NAME) NAME,
+    LB_KEYS
+#undef LB_KEY
+};
+static const char *const forwarding_names[] = {
+#define LB_FORWARDING(ENUM, NAME) NAME,
+    LB_FORWARDINGS
+#undef LB_FORWARDING
+};
+static const char *const member_state_names[] = {
+#define LB_MEMBER_STATE(ENUM, NAME) NAME,
+    LB_MEMBER_STATES
+#undef LB_MEMBER_STATE
+};
+
+const char *
+lb_protocol_name(enum lb_protocol protocol)
+{
+    switch (protocol) {
+#define LB_PROTOCOL(ENUM, NAME) case LB_PROTO_##ENUM: return NAME;
+    LB_PROTOCOLS
+#undef LB_PROTOCOL
+    }
+    return "<unknown>";
+}
+
+const char *
+lb_key_name(enum lb_key key)
+{
+    switch (key) {
+#define LB_KEY(ENUM, NAME) case LB_KEY_##ENUM: return NAME;
+    LB_KEYS
+#undef LB_KEY
+    }
+    return "<unknown>";
+}
+
+const char *
+lb_forwarding_name(enum lb_forwarding forwarding)
+{
+    switch (forwarding) {
+#define LB_FORWARDING(ENUM, NAME) case LB_FWD_##ENUM: return NAME;
+    LB_FORWARDINGS
+#undef LB_FORWARDING
+    }
+    return "<unknown>";
+}
+
+const char *
+lb_member_state_name(enum lb_member_state state)
+{
+    switch (state) {
+#define LB_MEMBER_STATE(ENUM, NAME) case LB_MEMBER_##ENUM: return NAME;
+    LB_MEMBER_STATES
+#undef LB_MEMBER_STATE
+    }
+    return "<unknown>";
+}
+
+static bool
+key_is_label(enum lb_key key)
+{
+    return key == LB_KEY_SRC_LABEL || key == LB_KEY_SRC_DST_LABEL;
+}
+
+/* Errors. */
+
+/* Fills 'error', which must be clear (zeroed or lb_error_clear()ed). */
+void
+lb_error_set(struct lb_error *error, int status, const char *field,
+             const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    error->status = status;
+    error->field = field ? xstrdup(field) : NULL;
+    error->message = xvasprintf(format, args);
+    va_end(args);
+}
+
+void
+lb_error_clear(struct lb_error *error)
+{
+    free(error->field);
+    free(error->message);
+    error->status = 0;
+    error->field = NULL;
+    error->message = NULL;
+}
+
+/* Fills 'error' for the field whose JSON path is 'prefix' followed by
+ * 'name', e.g. "members[2]." and "weight", or just "members[2]" when
+ * 'name' is empty.  The message starts with the path.  Returns 'status'. */
+static int OVS_PRINTF_FORMAT(5, 6)
+field_error(struct lb_error *error, int status, const char *prefix,
+            const char *name, const char *format, ...)
+{
+    char *path = xasprintf("%s%s", prefix, name);
+    size_t len = strlen(path);
+    if (len && path[len - 1] == '.') {
+        path[len - 1] = '\0';
+    }
+
+    va_list args;
+    va_start(args, format);
+    char *text = xvasprintf(format, args);
+    va_end(args);
+
+    if (*path) {
+        lb_error_set(error, status, path, "%s: %s", path, text);
+    } else {
+        lb_error_set(error, status, NULL, "%s", text);
+    }
+    free(text);
+    free(path);
+    return status;
+}
+
+/* Formatting. */
+
+void
+lb_format_address(const struct in6_addr *addr, char s[LB_ADDR_STRLEN])
+{
+    if (IN6_IS_ADDR_V4MAPPED(addr)) {
+        inet_ntop(AF_INET, &addr->s6_addr[12], s, LB_ADDR_STRLEN);
+    } else {
+        inet_ntop(AF_INET6, addr, s, LB_ADDR_STRLEN);
+    }
+}
+
+static json_t *
+json_address(const struct in6_addr *addr)
+{
+    char s[LB_ADDR_STRLEN];
+    lb_format_address(addr, s);
+    return json_string(s);
+}
+
+static json_t *
+json_mac(struct eth_addr mac)
+{
+    char s[ETH_ADDR_STRLEN + 1];
+    snprintf(s, sizeof s, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+    return json_string(s);
+}
+
+static json_t *
+json_hex64(uint64_t value)
+{
+    char s[19];
+    snprintf(s, sizeof s, "0x%016"PRIx64, value);
+    return json_string(s);
+}
+
+static json_t *
+json_dpid(uint64_t dpid)
+{
+    char s[17];
+    snprintf(s, sizeof s, "%016"PRIx64, dpid);
+    return json_string(s);
+}
+
+/* Stores the MAC 'member' uses into '*mac': the configured one, else the
+ * resolved one.  Returns false if it has none. */
+bool
+lb_member_mac(const struct lb_member *member, struct eth_addr *mac)
+{
+    if (member->has_mac) {
+        *mac = member->mac;
+        return true;
+    } else if (member->resolved) {
+        *mac = member->resolved_mac;
+        return true;
+    }
+    return false;
+}
+
+/* Parsing and validating single values. */
+
+/* Returns "a, b, c" for 'names', for the caller to free. */
+static char *
+join_names(const char *const names[], size_t n)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&ds, "%s%s", i ? ", " : "", names[i]);
+    }
+    return ds_steal_cstr(&ds);
+}
+
+/* Fails if 'object' has a member not in 'allowed'; with 'required', also if
+ * it lacks one of them. */
+static int
+check_fields(const json_t *object, const char *prefix,
+             const char *const allowed[], size_t n_allowed, bool required,
+             struct lb_error *error)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach (CONST_CAST(json_t *, object), key, value) {
+        size_t i;
+        for (i = 0; i < n_allowed; i++) {
+            if (!strcmp(key, allowed[i])) {
+                break;
+            }
+        }
+        if (i == n_allowed) {
+            char *list = join_names(allowed, n_allowed);
+            field_error(error, 422, prefix, key,
+                        "unknown field; the fields are %s", list);
+            free(list);
+            return 422;
+        }
+    }
+    if (required) {
+        for (size_t i = 0; i < n_allowed; i++) {
+            if (!json_object_get(object, allowed[i])) {
+                return field_error(error, 422, prefix, allowed[i],
+                                   "required");
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+parse_enum(const json_t *value, const char *prefix, const char *name,
+           const char *const names[], size_t n, int *index,
+           struct lb_error *error)
+{
+    const char *s = json_string_value(value);
+    for (size_t i = 0; s && i < n; i++) {
+        if (!strcmp(s, names[i])) {
+            *index = i;
+            return 0;
+        }
+    }
+
+    char *list = join_names(names, n);
+    field_error(error, 422, prefix, name, "must be one of %s", list);
+    free(list);
+    return 422;
+}
+
+static int
+parse_int(const json_t *value, const char *prefix, const char *name,
+          long long int min, long long int max, long long int *result,
+          struct lb_error *error)
+{
+    if (!json_is_integer(value)
+        || json_integer_value(value) < min
+        || json_integer_value(value) > max) {
+        return field_error(error, 422, prefix, name,
+                           "must be an integer from %lld to %lld", min, max);
+    }
+    *result = json_integer_value(value);
+    return 0;
+}
+
+/* Parses an address for a VIP or a member: IPv4 (stored IPv4-mapped) or
+ * IPv6, neither unspecified, loopback, multicast nor broadcast. */
+static int
+parse_address(const json_t *value, const char *prefix, const char *name,
+              struct in6_addr *addr, struct lb_error *error)
+{
+    const char *s = json_string_value(value);
+    const char *problem = NULL;
+    struct in_addr a4;
+
+    if (s && inet_pton(AF_INET, s, &a4) == 1) {
+        uint32_t h = ntohl(a4.s_addr);
+        *addr = in6_addr_mapped_ipv4(a4.s_addr);
+        if (!h) {
+            problem = "unspecified";
+        } else if (h >> 24 == 127) {
+            problem = "loopback";
+        } else if (h >> 28 == 0xe) {
+            problem = "multicast";
+        } else if (h == UINT32_MAX) {
+            problem = "broadcast";
+        }
+    } else if (s && inet_pton(AF_INET6, s, addr) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED(addr)) {
+            return field_error(error, 422, prefix, name,
+                               "\"%s\" is IPv4-mapped: write the IPv4 "
+                               "address as a.b.c.d", s);
+        } else if (IN6_IS_ADDR_UNSPECIFIED(addr)) {
+            problem = "unspecified";
+        } else if (IN6_IS_ADDR_LOOPBACK(addr)) {
+            problem = "loopback";
+        } else if (IN6_IS_ADDR_MULTICAST(addr)) {
+            problem = "multicast";
+        }
+    } else {
+        return field_error(error, 422, prefix, name,
+                           "must be an IPv6 or IPv4 address string, e.g. "
+                           "2001:db8::1 or 192.0.2.1");
+    }
+
+    if (problem) {
+        return field_error(error, 422, prefix, name,
+                           "%s is a %s address; use a unicast one", s,
+                           problem);
+    }
+    return 0;
+}
+
+static bool
+is_hex_string(const char *s, size_t len)
+{
+    if (strlen(s) != len) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!strchr("0123456789abcdefABCDEF", s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parses a unicast, nonzero MAC written xx:xx:xx:xx:xx:xx. */
+static int
+parse_mac(const json_t *value, const char *prefix, const char *name,
+          struct eth_addr *mac, struct lb_error *error)
+{
+    const char *s = json_string_value(value);
+    bool ok = s && strlen(s) == 17;
+
+    for (size_t i = 0; ok && i < 6; i++) {
+        char digits[3] = { s[i * 3], s[i * 3 + 1], '\0' };
+        ok = is_hex_string(digits, 2) && (i == 5 || s[i * 3 + 2] == ':');
+        if (ok) {
+            mac->ea[i] = strtoul(digits, NULL, 16);
+        }
+    }
+    if (!ok) {
+        return field_error(error, 422, prefix, name,
+                           "must be a MAC address xx:xx:xx:xx:xx:xx");
+    } else if (eth_addr_is_multicast(*mac)) {
+        return field_error(error, 422, prefix, name,
+                           "%s is a multicast MAC; use a unicast one", s);
+    } else if (eth_addr_is_zero(*mac)) {
+        return field_error(error, 422, prefix, name,
+                           "must not be 00:00:00:00:00:00");
+    }
+    return 0;
+}
+
+/* Parses "0x" followed by exactly 16 hex digits. */
+static int
+parse_hex64(const json_t *value, const char *prefix, const char *name,
+            uint64_t *result, struct lb_error *error)
+{
+    const char *s = json_string_value(value);
+    if (!s || strncmp(s, "0x", 2) || !is_hex_string(s + 2, 16)) {
+        return field_error(error, 422, prefix, name,
+                           "must be a string \"0x\" and 16 hex digits");
+    }
+    *result = strtoull(s + 2, NULL, 16);
+    return 0;
+}
+
+/* A name is 1 to 63 ASCII letters, digits, '_', '.' or '-' starting with a
+ * letter, so that it never looks like an id. */
+static bool
+name_is_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (!len || len > 63) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        bool digit = c >= '0' && c <= '9';
+        if (!letter && (!i || (!digit && !strchr("_.-", c)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+compare_u16(const void *a_, const void *b_)
+{
+    uint16_t a = *(const uint16_t *) a_;
+    uint16_t b = *(const uint16_t *) b_;
+    return a < b ? -1 : a > b;
+}
+
+static int
+compare_u64(const void *a_, const void *b_)
+{
+    uint64_t a = *(const uint64_t *) a_;
+    uint64_t b = *(const uint64_t *) b_;
+    return a < b ? -1 : a > b;
+}
+
+/* Parsed, validated configurations. */
+
+struct member_config {
+    uint32_t id;                /* Only from the state file; else 0. */
+    struct in6_addr address;
+    bool has_mac;
+    struct eth_addr mac;
+    int weight;
+    enum lb_member_state state;
+};
+
+struct service_config {
+    const char *name;           /* Points into the JSON parsed. */
+    struct in6_addr vip;
+    bool is_ipv4;
+    enum lb_protocol protocol;
+    uint16_t *ports;
+    size_t n_ports;
+    enum lb_key key;
+    enum lb_forwarding forwarding;
+    uint64_t *switches;
+    size_t n_switches;
+    bool has_members;           /* False: keep the current members. */
+    struct member_config *members;
+    size_t n_members;
+
+    /* Only from the state file. */
+    uint32_t id;
+    uint64_t hash_basis;
+    uint32_t next_member_id;
+};
+
+static void
+service_config_destroy(struct service_config *cfg)
+{
+    free(cfg->ports);
+    free(cfg->switches);
+    free(cfg->members);
+}
+
+static const char *const member_fields[] = {
+    "address", "mac", "weight", "state", "id",
+};
+#define N_MEMBER_REST_FIELDS 4  /* The state file adds "id". */
+
+/* Parses member 'json' whose JSON path is 'prefix' (e.g. "members[2]." or
+ * ""), from the state file if 'state', into 'mc'. */
+static int
+parse_member(const json_t *json, const char *prefix, bool state,
+             struct member_config *mc, struct lb_error *error)
+{
+    size_t n_fields = N_MEMBER_REST_FIELDS + state;
+    long long int value;
+    int index;
+    json_t *j;
+
+    memset(mc, 0, sizeof *mc);
+    if (!json_is_object(json)) {
+        return field_error(error, 422, prefix, "", "must be an object");
+    }
+    if (check_fields(json, prefix, member_fields, n_fields, state, error)) {
+        return 422;
+    }
+
+    j = json_object_get(json, "address");
+    if (!j) {
+        return field_error(error, 422, prefix, "address", "required");
+    } else if (parse_address(j, prefix, "address", &mc->address, error)) {
+        return 422;
+    }
+
+    j = json_object_get(json, "mac");
+    if (j && !json_is_null(j)) {
+        if (parse_mac(j, prefix, "mac", &mc->mac, error)) {
+            return 422;
+        }
+        mc->has_mac = true;
+    }
+
+    mc->weight = 1;
+    j = json_object_get(json, "weight");
+    if (j) {
+        if (parse_int(j, prefix, "weight", LB_WEIGHT_MIN, LB_WEIGHT_MAX,
+                      &value, error)) {
+            return 422;
+        }
+        mc->weight = value;
+    }
+
+    mc->state = LB_MEMBER_ENABLED;
+    j = json_object_get(json, "state");
+    if (j) {
+        if (parse_enum(j, prefix, "state", member_state_names,
+                       ARRAY_SIZE(member_state_names), &index, error)) {
+            return 422;
+        }
+        mc->state = index;
+    }
+
+    if (state) {
+        if (parse_int(json_object_get(json, "id"), prefix, "id", 1,
+                      LB_MEMBER_ID_MAX, &value, error)) {
+            return 422;
+        }
+        mc->id = value;
+    }
+    return 0;
+}
+
+/* Checks that member address 'addr' at JSON path 'prefix''name' suits a
+ * service whose VIP is 'vip'. */
+static int
+check_member_family(const struct in6_addr *addr, const struct in6_addr *vip,
+                    const char *prefix, const char *name,
+                    struct lb_error *error)
+{
+    bool vip_is_ipv4 = IN6_IS_ADDR_V4MAPPED(vip);
+    if (IN6_IS_ADDR_V4MAPPED(addr) != vip_is_ipv4) {
+        return field_error(error, 422, prefix, name,
+                           "must be an %s address, like the service's VIP",
+                           vip_is_ipv4 ? "IPv4" : "IPv6");
+    } else if (ipv6_addr_equals(addr, vip)) {
+        return field_error(error, 422, prefix, name,
+                           "must differ from the service's VIP");
+    }
+    return 0;
+}
+
+static const char *const service_fields[] = {
+    "name", "vip", "protocol", "ports", "key", "forwarding", "switches",
+    "members", "id", "hash_basis", "next_member_id",
+};
+#define N_SERVICE_REST_FIELDS 8 /* The state file adds the other three. */
+
+static int
+parse_ports(const json_t *json, const char *prefix,
+            struct service_config *cfg, struct lb_error *error)
+{
+    if (!json_is_array(json) || json_array_size(json) > LB_PORTS_MAX) {
+        return field_error(error, 422, prefix, "ports",
+                           "must be a list of at most %d port numbers "
+                           "(empty: every port)", LB_PORTS_MAX);
+    }
+
+    size_t n = json_array_size(json);
+    cfg->ports = xmalloc(MAX(n, 1) * sizeof *cfg->ports);
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        long long int port;
+
+        snprintf(name, sizeof name, "ports[%"PRIuSIZE"]", i);
+        if (parse_int(json_array_get(json, i), prefix, name, 1, 65535,
+                      &port, error)) {
+            return 422;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (cfg->ports[k] == port) {
+                return field_error(error, 422, prefix, name,
+                                   "port %lld is listed twice", port);
+            }
+        }
+        cfg->ports[cfg->n_ports++] = port;
+    }
+    qsort(cfg->ports, cfg->n_ports, sizeof *cfg->ports, compare_u16);
+    return 0;
+}
+
+static int
+parse_switches(const json_t *json, const char *prefix,
+               struct service_config *cfg, struct lb_error *error)
+{
+    if (!json_is_array(json)) {
+        return field_error(error, 422, prefix, "switches",
+                           "must be a list of datapath ids (empty: every "
+                           "switch)");
+    }
+
+    size_t n = json_array_size(json);
+    cfg->switches = xmalloc(MAX(n, 1) * sizeof *cfg->switches);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(json, i));
+        char name[32];
+
+        snprintf(name, sizeof name, "switches[%"PRIuSIZE"]", i);
+        if (!s || !is_hex_string(s, 16)) {
+            return field_error(error, 422, prefix, name,
+                               "must be a datapath id of 16 hex digits, "
+                               "e.g. 00000000000000b0");
+        }
+        uint64_t dpid = strtoull(s, NULL, 16);
+        for (size_t k = 0; k < i; k++) {
+            if (cfg->switches[k] == dpid) {
+                return field_error(error, 422, prefix, name,
+                                   "switch %s is listed twice", s);
+            }
+        }
+        cfg->switches[cfg->n_switches++] = dpid;
+    }
+    qsort(cfg->switches, cfg->n_switches, sizeof *cfg->switches,
+          compare_u64);
+    return 0;
+}
+
+static int
+parse_members(const json_t *json, const char *prefix, bool state,
+              struct service_config *cfg, struct lb_error *error)
+{
+    if (!json_is_array(json) || json_array_size(json) > LB_MEMBER_ID_MAX) {
+        return field_error(error, 422, prefix, "members",
+                           "must be a list of at most %d member objects",
+                           LB_MEMBER_ID_MAX);
+    }
+
+    size_t n = json_array_size(json);
+    cfg->has_members = true;
+    cfg->members = xmalloc(MAX(n, 1) * sizeof *cfg->members);
+    for (size_t i = 0; i < n; i++) {
+        struct member_config *mc = &cfg->members[i];
+        char *mprefix = xasprintf("%smembers[%"PRIuSIZE"].", prefix, i);
+        int status = parse_member(json_array_get(json, i), mprefix, state,
+                                  mc, error);
+        if (!status) {
+            status = check_member_family(&mc->address, &cfg->vip, mprefix,
+                                         "address", error);
+        }
+        if (!status && state && mc->id >= cfg->next_member_id) {
+            status = field_error(error, 422, mprefix, "id",
+                                 "must be less than next_member_id (%"
+                                 PRIu32")", cfg->next_member_id);
+        }
+        for (size_t k = 0; !status && k < i; k++) {
+            if (state && cfg->members[k].id == mc->id) {
+                status = field_error(error, 422, mprefix, "id",
+                                     "members[%"PRIuSIZE"] has the same id",
+                                     k);
+            }
+        }
+        free(mprefix);
+        if (status) {
+            return status;
+        }
+        cfg->n_members++;
+    }
+
+    /* Only once every field is valid: a duplicate is a conflict (409). */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (ipv6_addr_equals(&cfg->members[k].address,
+                                 &cfg->members[i].address)) {
+                char *mprefix = xasprintf("%smembers[%"PRIuSIZE"].", prefix,
+                                          i);
+                field_error(error, 409, mprefix, "address",
+                            "members[%"PRIuSIZE"] has the same address", k);
+                free(mprefix);
+                return 409;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Parses service 'json', whose JSON path is 'prefix' (e.g. "services[3]."
+ * or ""), from the state file if 'state', into 'cfg', which the caller
+ * destroys with service_config_destroy() whatever this returns.  Absent
+ * fields take their defaults. */
+static int
+parse_service(const json_t *json, const char *prefix, bool state,
+              struct service_config *cfg, struct lb_error *error)
+{
+    size_t n_fields = state ? ARRAY_SIZE(service_fields)
+                            : N_SERVICE_REST_FIELDS;
+    long long int value;
+    int index;
+    json_t *j;
+
+    memset(cfg, 0, sizeof *cfg);
+    if (!json_is_object(json)) {
+        return field_error(error, 422, prefix, "", "must be an object");
+    }
+    if (check_fields(json, prefix, service_fields, n_fields, state, error)) {
+        return 422;
+    }
+
+    j = json_object_get(json, "name");
+    if (!j) {
+        return field_error(error, 422, prefix, "name", "required");
+    }
+    cfg->name = json_string_value(j);
+    if (!cfg->name || !name_is_valid(cfg->name)) {
+        return field_error(error, 422, prefix, "name",
+                           "must be a string of 1 to 63 letters, digits, "
+                           "'_', '.' or '-' that starts with a letter");
+    }
+
+    j = json_object_get(json, "vip");
+    if (!j) {
+        return field_error(error, 422, prefix, "vip", "required");
+    } else if (parse_address(j, prefix, "vip", &cfg->vip, error)) {
+        return 422;
+    }
+    cfg->is_ipv4 = IN6_IS_ADDR_V4MAPPED(&cfg->vip);
+
+    cfg->protocol = LB_PROTO_TCP;
+    j = json_object_get(json, "protocol");
+    if (j) {
+        if (parse_enum(j, prefix, "protocol", protocol_names,
+                       ARRAY_SIZE(protocol_names), &index, error)) {
+            return 422;
+        }
+        cfg->protocol = index;
+    }
+
+    j = json_object_get(json, "ports");
+    if (j && parse_ports(j, prefix, cfg, error)) {
+        return 422;
+    }
+    if (cfg->n_ports && cfg->protocol == LB_PROTO_ANY) {
+        return field_error(error, 422, prefix, "ports",
+                           "must be empty (every port) when protocol is "
+                           "any");
+    }
+
+    cfg->key = cfg->is_ipv4 ? LB_KEY_FIVE_TUPLE : LB_KEY_SRC_DST_LABEL;
+    j = json_object_get(json, "key");
+    if (j) {
+        if (parse_enum(j, prefix, "key", key_names, ARRAY_SIZE(key_names),
+                       &index, error)) {
+            return 422;
+        }
+        cfg->key = index;
+    }
+    if (cfg->is_ipv4 && key_is_label(cfg->key)) {
+        return field_error(error, 422, prefix, "key",
+                           "%s needs an IPv6 VIP; an IPv4 service uses "
+                           "5tuple or src", lb_key_name(cfg->key));
+    }
+
+    cfg->forwarding = LB_FWD_DSR;
+    j = json_object_get(json, "forwarding");
+    if (j) {
+        if (parse_enum(j, prefix, "forwarding", forwarding_names,
+                       ARRAY_SIZE(forwarding_names), &index, error)) {
+            return 422;
+        }
+        cfg->forwarding = index;
+    }
+
+    j = json_object_get(json, "switches");
+    if (j && parse_switches(j, prefix, cfg, error)) {
+        return 422;
+    }
+
+    if (state) {
+        if (parse_int(json_object_get(json, "id"), prefix, "id", 1,
+                      LB_SERVICE_ID_MAX, &value, error)) {
+            return 422;
+        }
+        cfg->id = value;
+        if (parse_hex64(json_object_get(json, "hash_basis"), prefix,
+                        "hash_basis", &cfg->hash_basis, error)) {
+            return 422;
+        }
+        if (parse_int(json_object_get(json, "next_member_id"), prefix,
+                      "next_member_id", 1, LB_MEMBER_ID_MAX + 1, &value,
+                      error)) {
+            return 422;
+        }
+        cfg->next_member_id = value;
+    }
+
+    j = json_object_get(json, "members");
+    if (j) {
+        return parse_members(j, prefix, state, cfg, error);
+    }
+    return 0;
+}
+
+/* The model. */
+
+static uint32_t
+hash_service_id(uint32_t id)
+{
+    return hash_int(id, 0);
+}
+
+struct lb_model *
+lb_model_create(void)
+{
+    struct lb_model *model = xzalloc(sizeof *model);
+    hmap_init(&model->services);
+    model->next_service_id = 1;
+    return model;
+}
+
+static void
+service_free(struct lb_service *svc)
+{
+    if (svc) {
+        struct lb_member *m;
+        LIST_FOR_EACH_POP (m, node, &svc->members) {
+            free(m);
+        }
+        free(svc->name);
+        free(svc->ports);
+        free(svc->switches);
+        free(svc);
+    }
+}
+
+void
+lb_model_destroy(struct lb_model *model)
+{
+    if (model) {
+        struct lb_service *svc;
+        HMAP_FOR_EACH_POP (svc, node, &model->services) {
+            service_free(svc);
+        }
+        hmap_destroy(&model->services);
+        free(model);
+    }
+}
+
+struct lb_service *
+lb_service_find(const struct lb_model *model, uint32_t id)
+{
+    struct lb_service *svc;
+    HMAP_FOR_EACH_WITH_HASH (svc, node, hash_service_id(id),
+                             &model->services) {
+        if (svc->id == id) {
+            return svc;
+        }
+    }
+    return NULL;
+}
+
+struct lb_service *
+lb_service_find_by_name(const struct lb_model *model, const char *name)
+{
+    struct lb_service *svc;
+    HMAP_FOR_EACH (svc, node, &model->services) {
+        if (!strcmp(svc->name, name)) {
+            return svc;
+        }
+    }
+    return NULL;
+}
+
+struct lb_service *
+lb_service_lookup(const struct lb_model *model, const char *id_or_name)
+{
+    size_t len = strlen(id_or_name);
+    if (len && len <= 10 && strspn(id_or_name, "0123456789") == len) {
+        unsigned long long int id = strtoull(id_or_name, NULL, 10);
+        return id <= LB_SERVICE_ID_MAX ? lb_service_find(model, id) : NULL;
+    }
+    return lb_service_find_by_name(model, id_or_name);
+}
+
+struct lb_member *
+lb_member_find(const struct lb_service *svc, uint32_t id)
+{
+    struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        if (m->id == id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static struct lb_member *
+member_find_by_address(const struct lb_service *svc,
+                       const struct in6_addr *address)
+{
+    struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        if (ipv6_addr_equals(&m->address, address)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static int
+compare_services(const void *a_, const void *b_)
+{
+    const struct lb_service *const *a = a_;
+    const struct lb_service *const *b = b_;
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
+const struct lb_service **
+lb_model_sorted(const struct lb_model *model, size_t *n)
+{
+    const struct lb_service **list;
+    const struct lb_service *svc;
+    size_t i = 0;
+
+    *n = hmap_count(&model->services);
+    list = xmalloc(MAX(*n, 1) * sizeof *list);
+    HMAP_FOR_EACH (svc, node, &model->services) {
+        list[i++] = svc;
+    }
+    qsort(list, *n, sizeof *list, compare_services);
+    return list;
+}
+
+/* Records a change to 'svc' (NULL for a deletion). */
+static void
+touch(struct lb_model *model, struct lb_service *svc)
+{
+    model->generation++;
+    if (svc) {
+        svc->generation = model->generation;
+    }
+}
+
+/* Conflicts. */
+
+static bool
+protocols_overlap(enum lb_protocol a, enum lb_protocol b)
+{
+    return a == LB_PROTO_ANY || b == LB_PROTO_ANY || a == b;
+}
+
+/* Returns true if port lists 'a' and 'b' (empty: every port) share a port,
+ * storing it into '*port' (0 for "every port"). */
+static bool
+ports_overlap(const uint16_t *a, size_t n_a, const uint16_t *b, size_t n_b,
+              uint16_t *port)
+{
+    if (!n_a || !n_b) {
+        *port = n_a ? a[0] : n_b ? b[0] : 0;
+        return true;
+    }
+    for (size_t i = 0; i < n_a; i++) {
+        for (size_t k = 0; k < n_b; k++) {
+            if (a[i] == b[k]) {
+                *port = a[i];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Checks 'cfg', meant to replace 'self' (NULL for a new service), against
+ * the other services of 'model' and, when it keeps its members, against
+ * them. */
+static int
+check_service_conflicts(const struct lb_model *model,
+                        const struct service_config *cfg,
+                        const struct lb_service *self, const char *prefix,
+                        struct lb_error *error)
+{
+    const struct lb_service *other = lb_service_find_by_name(model,
+                                                             cfg->name);
+    if (other && other != self) {
+        return field_error(error, 409, prefix, "name",
+                           "service %"PRIu32" is already named \"%s\"",
+                           other->id, cfg->name);
+    }
+
+    HMAP_FOR_EACH (other, node, &model->services) {
+        uint16_t port;
+        if (other != self
+            && ipv6_addr_equals(&other->vip, &cfg->vip)
+            && protocols_overlap(other->protocol, cfg->protocol)
+            && ports_overlap(cfg->ports, cfg->n_ports, other->ports,
+                             other->n_ports, &port)) {
+            char vip[LB_ADDR_STRLEN];
+            char *what = (port ? xasprintf("port %"PRIu16, port)
+                          : xstrdup("every port"));
+            lb_format_address(&cfg->vip, vip);
+            field_error(error, 409, prefix, "vip",
+                        "service %"PRIu32" (%s) already balances %s %s %s",
+                        other->id, other->name, vip,
+                        lb_protocol_name(other->protocol), what);
+            free(what);
+            return 409;
+        }
+    }
+
+    if (self && !cfg->has_members) {
+        const struct lb_member *m;
+        LIST_FOR_EACH (m, node, &self->members) {
+            struct lb_error e = { .status = 0 };
+            if (check_member_family(&m->address, &cfg->vip, "", "", &e)) {
+                lb_error_clear(&e);
+                char addr[LB_ADDR_STRLEN];
+                lb_format_address(&m->address, addr);
+                return field_error(error, 422, prefix, "vip",
+                                   "does not suit member %"PRIu32" (%s): "
+                                   "a VIP and its members are one family "
+                                   "and differ", m->id, addr);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Checks that 'svc' has ids left for the members 'cfg' adds. */
+static int
+check_member_ids(const struct lb_service *svc,
+                 const struct service_config *cfg, struct lb_error *error)
+{
+    size_t n_new = 0;
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        if (!svc || !member_find_by_address(svc, &cfg->members[i].address)) {
+            n_new++;
+        }
+    }
+    uint32_t next = svc ? svc->next_member_id : 1;
+    if (n_new > LB_MEMBER_ID_MAX + 1 - next) {
+        return field_error(error, 409, "", "members",
+                           "the service has no member ids left; ids are "
+                           "never reused, create a new service");
+    }
+    return 0;
+}
+
+/* Applying validated configurations. */
+
+static void
+member_apply(struct lb_member *m, const struct member_config *mc)
+{
+    if (!ipv6_addr_equals(&m->address, &mc->address)) {
+        /* Another host: what was resolved and counted is not its. */
+        m->resolved = false;
+        m->resolved_mac = eth_addr_zero;
+        m->resolved_at = 0;
+        m->n_packets = 0;
+        m->n_bytes = 0;
+    }
+    m->address = mc->address;
+    m->has_mac = mc->has_mac;
+    m->mac = mc->has_mac ? mc->mac : eth_addr_zero;
+    m->weight = mc->weight;
+    m->state = mc->state;
+}
+
+static int
+compare_members(const void *a_, const void *b_)
+{
+    const struct lb_member *const *a = a_;
+    const struct lb_member *const *b = b_;
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
+/* Replaces the members of 'svc' by those of 'cfg'.  A member whose address
+ * 'svc' already has keeps its id and live state. */
+static void
+members_replace(struct lb_service *svc, const struct service_config *cfg)
+{
+    struct lb_member **array = xmalloc(MAX(cfg->n_members, 1)
+                                       * sizeof *array);
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        const struct member_config *mc = &cfg->members[i];
+        struct lb_member *m = member_find_by_address(svc, &mc->address);
+        if (m) {
+            ovs_list_remove(&m->node);
+        } else {
+            m = xzalloc(sizeof *m);
+            m->id = mc->id ? mc->id : svc->next_member_id++;
+        }
+        member_apply(m, mc);
+        array[i] = m;
+    }
+
+    struct lb_member *m;
+    LIST_FOR_EACH_POP (m, node, &svc->members) {
+        free(m);
+    }
+    qsort(array, cfg->n_members, sizeof *array, compare_members);
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        ovs_list_push_back(&svc->members, &array[i]->node);
+    }
+    free(array);
+}
+
+static void
+service_apply(struct lb_service *svc, struct service_config *cfg)
+{
+    free(svc->name);
+    svc->name = xstrdup(cfg->name);
+    svc->vip = cfg->vip;
+    svc->is_ipv4 = cfg->is_ipv4;
+    svc->protocol = cfg->protocol;
+
+    free(svc->ports);
+    svc->ports = cfg->n_ports ? cfg->ports : NULL;
+    svc->n_ports = cfg->n_ports;
+    if (svc->ports) {
+        cfg->ports = NULL;
+    }
+
+    svc->key = cfg->key;
+    svc->forwarding = cfg->forwarding;
+
+    free(svc->switches);
+    svc->switches = cfg->n_switches ? cfg->switches : NULL;
+    svc->n_switches = cfg->n_switches;
+    if (svc->switches) {
+        cfg->switches = NULL;
+    }
+
+    if (cfg->has_members) {
+        members_replace(svc, cfg);
+    }
+}
+
+static struct lb_service *
+service_new(uint32_t id, uint64_t hash_basis)
+{
+    struct lb_service *svc = xzalloc(sizeof *svc);
+    svc->id = id;
+    svc->hash_basis = hash_basis;
+    svc->next_member_id = 1;
+    ovs_list_init(&svc->members);
+    return svc;
+}
+
+/* Changes from REST bodies. */
+
+int
+lb_service_create(struct lb_model *model, const json_t *body,
+                  uint64_t hash_basis, struct lb_service **svcp,
+                  struct lb_error *error)
+{
+    struct service_config cfg;
+    int status = parse_service(body, "", false, &cfg, error);
+    if (!status) {
+        status = check_service_conflicts(model, &cfg, NULL, "", error);
+    }
+    if (!status && model->next_service_id > LB_SERVICE_ID_MAX) {
+        status = field_error(error, 409, "", "",
+                             "no service ids left; ids are never reused");
+    }
+    if (!status) {
+        status = check_member_ids(NULL, &cfg, error);
+    }
+    if (!status) {
+        struct lb_service *svc = service_new(model->next_service_id++,
+                                             hash_basis);
+        service_apply(svc, &cfg);
+        hmap_insert(&model->services, &svc->node, hash_service_id(svc->id));
+        touch(model, svc);
+        *svcp = svc;
+    }
+    service_config_destroy(&cfg);
+    return status;
+}
+
+int
+lb_service_put(struct lb_model *model, struct lb_service *svc,
+               const json_t *body, struct lb_error *error)
+{
+    struct service_config cfg;
+    int status = parse_service(body, "", false, &cfg, error);
+    if (!status) {
+        status = check_service_conflicts(model, &cfg, svc, "", error);
+    }
+    if (!status) {
+        status = check_member_ids(svc, &cfg, error);
+    }
+    if (!status) {
+        service_apply(svc, &cfg);
+        touch(model, svc);
+    }
+    service_config_destroy(&cfg);
+    return status;
+}
+
+/* Returns the configuration of 'svc' as JSON, without members: what PUT
+ * takes, and the part of the REST and state views that they share. */
+static json_t *
+service_config_to_json(const struct lb_service *svc)
+{
+    json_t *ports = json_array();
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        json_array_append_new(ports, json_integer(svc->ports[i]));
+    }
+    json_t *switches = json_array();
+    for (size_t i = 0; i < svc->n_switches; i++) {
+        json_array_append_new(switches, json_dpid(svc->switches[i]));
+    }
+
+    json_t *j = json_object();
+    json_object_set_new(j, "name", json_string(svc->name));
+    json_object_set_new(j, "vip", json_address(&svc->vip));
+    json_object_set_new(j, "protocol",
+                        json_string(lb_protocol_name(svc->protocol)));
+    json_object_set_new(j, "ports", ports);
+    json_object_set_new(j, "key", json_string(lb_key_name(svc->key)));
+    json_object_set_new(j, "forwarding",
+                        json_string(lb_forwarding_name(svc->forwarding)));
+    json_object_set_new(j, "switches", switches);
+    return j;
+}
+
+int
+lb_service_patch(struct lb_model *model, struct lb_service *svc,
+                 const json_t *body, struct lb_error *error)
+{
+    if (!json_is_object(body)) {
+        return field_error(error, 422, "", "", "must be an object");
+    }
+    json_t *merged = service_config_to_json(svc);
+    json_object_update(merged, CONST_CAST(json_t *, body));
+    int status = lb_service_put(model, svc, merged, error);
+    json_decref(merged);
+    return status;
+}
+
+void
+lb_service_delete(struct lb_model *model, struct lb_service *svc)
+{
+    hmap_remove(&model->services, &svc->node);
+    service_free(svc);
+    touch(model, NULL);
+}
+
+/* Checks member 'mc', meant to replace 'self' (NULL for a new member),
+ * against 'svc'. */
+static int
+check_member(const struct lb_service *svc, const struct member_config *mc,
+             const struct lb_member *self, struct lb_error *error)
+{
+    if (check_member_family(&mc->address, &svc->vip, "", "address", error)) {
+        return 422;
+    }
+    const struct lb_member *other = member_find_by_address(svc,
+                                                           &mc->address);
+    if (other && other != self) {
+        return field_error(error, 409, "", "address",
+                           "member %"PRIu32" already has this address",
+                           other->id);
+    }
+    if (!self && svc->next_member_id > LB_MEMBER_ID_MAX) {
+        return field_error(error, 409, "", "",
+                           "the service has no member ids left; ids are "
+                           "never reused, create a new service");
+    }
+    return 0;
+}
+
+int
+lb_member_create(struct lb_model *model, struct lb_service *svc,
+                 const json_t *body, struct lb_member **memberp,
+                 struct lb_error *error)
+{
+    struct member_config mc;
+    int status = parse_member(body, "", false, &mc, error);
+    if (!status) {
+        status = check_member(svc, &mc, NULL, error);
+    }
+    if (!status) {
+        struct lb_member *m = xzalloc(sizeof *m);
+        m->id = svc->next_member_id++;
+        member_apply(m, &mc);
+        ovs_list_push_back(&svc->members, &m->node);
+        touch(model, svc);
+        *memberp = m;
+    }
+    return status;
+}
+
+int
+lb_member_put(struct lb_model *model, struct lb_service *svc,
+              struct lb_member *m, const json_t *body,
+              struct lb_error *error)
+{
+    struct member_config mc;
+    int status = parse_member(body, "", false, &mc, error);
+    if (!status) {
+        status = check_member(svc, &mc, m, error);
+    }
+    if (!status) {
+        member_apply(m, &mc);
+        touch(model, svc);
+    }
+    return status;
+}
+
+/* Returns the configuration of 'm' as JSON, with its id if 'with_id'. */
+static json_t *
+member_config_to_json(const struct lb_member *m, bool with_id)
+{
+    json_t *j = json_object();
+    if (with_id) {
+        json_object_set_new(j, "id", json_integer(m->id));
+    }
+    json_object_set_new(j, "address", json_address(&m->address));
+    json_object_set_new(j, "mac", m->has_mac ? json_mac(m->mac) : json_null());
+    json_object_set_new(j, "weight", json_integer(m->weight));
+    json_object_set_new(j, "state",
+                        json_string(lb_member_state_name(m->state)));
+    return j;
+}
+
+int
+lb_member_patch(struct lb_model *model, struct lb_service *svc,
+                struct lb_member *m, const json_t *body,
+                struct lb_error *error)
+{
+    if (!json_is_object(body)) {
+        return field_error(error, 422, "", "", "must be an object");
+    }
+    json_t *merged = member_config_to_json(m, false);
+    json_object_update(merged, CONST_CAST(json_t *, body));
+    int status = lb_member_put(model, svc, m, merged, error);
+    json_decref(merged);
+    return status;
+}
+
+void
+lb_member_delete(struct lb_model *model, struct lb_service *svc,
+                 struct lb_member *m)
+{
+    ovs_list_remove(&m->node);
+    free(m);
+    touch(model, svc);
+}
+
+/* Snapshots. */
+
+struct lb_snapshot {
+    uint32_t id;
+    struct lb_service *service; /* Deep copy, or NULL if there was none. */
+    uint32_t next_service_id;
+    uint64_t generation;
+};
+
+static struct lb_service *
+service_clone(const struct lb_service *svc)
+{
+    struct lb_service *copy = xmemdup(svc, sizeof *svc);
+    copy->name = xstrdup(svc->name);
+    copy->ports = svc->ports ? xmemdup(svc->ports, svc->n_ports
+                                       * sizeof *svc->ports) : NULL;
+    copy->switches = (svc->switches
+                      ? xmemdup(svc->switches,
+                                svc->n_switches * sizeof *svc->switches)
+                      : NULL);
+    ovs_list_init(&copy->members);
+
+    const struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        struct lb_member *mcopy = xmemdup(m, sizeof *m);
+        ovs_list_push_back(&copy->members, &mcopy->node);
+    }
+    return copy;
+}
+
+struct lb_snapshot *
+lb_snapshot_take(const struct lb_model *model, uint32_t id)
+{
+    struct lb_snapshot *snap = xzalloc(sizeof *snap);
+    const struct lb_service *svc = lb_service_find(model, id);
+
+    snap->id = id;
+    snap->service = svc ? service_clone(svc) : NULL;
+    snap->next_service_id = model->next_service_id;
+    snap->generation = model->generation;
+    return snap;
+}
+
+void
+lb_snapshot_restore(struct lb_model *model, struct lb_snapshot *snap)
+{
+    struct lb_service *svc = lb_service_find(model, snap->id);
+    if (svc) {
+        hmap_remove(&model->services, &svc->node);
+        service_free(svc);
+    }
+    if (snap->service) {
+        hmap_insert(&model->services, &snap->service->node,
+                    hash_service_id(snap->id));
+        snap->service = NULL;
+    }
+    model->next_service_id = snap->next_service_id;
+    model->generation = snap->generation;
+    lb_snapshot_destroy(snap);
+}
+
+void
+lb_snapshot_destroy(struct lb_snapshot *snap)
+{
+    if (snap) {
+        service_free(snap->service);
+        free(snap);
+    }
+}
+
+/* REST views. */
+
+json_t *
+lb_member_to_json(const struct lb_member *m)
+{
+    json_t *j = member_config_to_json(m, true);
+    struct eth_addr mac;
+    bool has_mac = lb_member_mac(m, &mac);
+    const char *source = (m->has_mac ? "configured"
+                          : m->resolved ? "resolved"
+                          : "unresolved");
+
+    json_object_set_new(j, "status", json_pack(
+                            "{s:o, s:s, s:I, s:I}",
+                            "mac", has_mac ? json_mac(mac) : json_null(),
+                            "mac_source", source,
+                            "packets", (json_int_t) m->n_packets,
+                            "bytes", (json_int_t) m->n_bytes));
+    return j;
+}
+
+json_t *
+lb_service_to_json(const struct lb_service *svc)
+{
+    json_t *j = service_config_to_json(svc);
+    json_t *members = json_array();
+    uint64_t packets = 0, bytes = 0;
+    int n_active = 0;
+
+    const struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        struct eth_addr mac;
+        json_array_append_new(members, lb_member_to_json(m));
+        packets += m->n_packets;
+        bytes += m->n_bytes;
+        if (m->state == LB_MEMBER_ENABLED && lb_member_mac(m, &mac)) {
+            n_active++;
+        }
+    }
+
+    json_t *groups = json_object();
+    if (!svc->is_ipv4 && key_is_label(svc->key)) {
+        json_object_set_new(groups, "label", json_integer(
+                                pipeline_group_id(svc->id,
+                                                  PIPELINE_GROUP_LABEL)));
+    }
+    json_object_set_new(groups, "5tuple", json_integer(
+                            pipeline_group_id(svc->id,
+                                              PIPELINE_GROUP_5TUPLE)));
+
+    json_object_set_new(j, "id", json_integer(svc->id));
+    json_object_set_new(j, "family",
+                        json_string(svc->is_ipv4 ? "ipv4" : "ipv6"));
+    json_object_set_new(j, "generation", json_integer(svc->generation));
+    json_object_set_new(j, "members", members);
+    json_object_set_new(j, "status", json_pack(
+                            "{s:I, s:I, s:i}",
+                            "packets", (json_int_t) packets,
+                            "bytes", (json_int_t) bytes,
+                            "members_active", n_active));
+    json_object_set_new(j, "openflow", json_pack(
+                            "{s:o, s:o, s:[i], s:o}",
+                            "cookie", json_hex64(pipeline_cookie(svc->id)),
+                            "cookie_mask", json_hex64(
+                                FLOWLB_COOKIE_MASK
+                                | (uint64_t) UINT32_MAX << 16),
+                            "tables", PIPELINE_TABLE_CLASSIFY,
+                            "groups", groups));
+    return j;
+}
+
+/* The state file's view. */
+
+#define LB_STATE_VERSION 1
+
+json_t *
+lb_model_to_json(const struct lb_model *model)
+{
+    size_t n;
+    const struct lb_service **list = lb_model_sorted(model, &n);
+    json_t *services = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lb_service *svc = list[i];
+        json_t *j = service_config_to_json(svc);
+        json_t *members = json_array();
+        const struct lb_member *m;
+
+        LIST_FOR_EACH (m, node, &svc->members) {
+            json_array_append_new(members, member_config_to_json(m, true));
+        }
+        json_object_set_new(j, "id", json_integer(svc->id));
+        json_object_set_new(j, "hash_basis", json_hex64(svc->hash_basis));
+        json_object_set_new(j, "next_member_id",
+                            json_integer(svc->next_member_id));
+        json_object_set_new(j, "members", members);
+        json_array_append_new(services, j);
+    }
+    free(list);
+
+    json_t *j = json_object();
+    json_object_set_new(j, "version", json_integer(LB_STATE_VERSION));
+    json_object_set_new(j, "vmac", json_mac(model->vmac));
+    json_object_set_new(j, "next_service_id",
+                        json_integer(model->next_service_id));
+    json_object_set_new(j, "services", services);
+    return j;
+}
+
+static const char *const model_fields[] = {
+    "version", "vmac", "next_service_id", "services",
+};
+
+static int
+model_from_json(const json_t *json, struct lb_model *model,
+                struct lb_error *error)
+{
+    long long int value;
+
+    if (!json_is_object(json)) {
+        return field_error(error, 422, "", "", "must be a JSON object");
+    }
+    if (check_fields(json, "", model_fields, ARRAY_SIZE(model_fields), true,
+                     error)) {
+        return 422;
+    }
+    if (parse_int(json_object_get(json, "version"), "", "version",
+                  LB_STATE_VERSION, LB_STATE_VERSION, &value, error)
+        || parse_mac(json_object_get(json, "vmac"), "", "vmac", &model->vmac,
+                     error)
+        || parse_int(json_object_get(json, "next_service_id"), "",
+                     "next_service_id", 1, LB_SERVICE_ID_MAX + 1, &value,
+                     error)) {
+        return 422;
+    }
+    model->next_service_id = value;
+
+    const json_t *services = json_object_get(json, "services");
+    if (!json_is_array(services)) {
+        return field_error(error, 422, "", "services", "must be a list");
+    }
+    for (size_t i = 0; i < json_array_size(services); i++) {
+        char *prefix = xasprintf("services[%"PRIuSIZE"].", i);
+        struct service_config cfg;
+        int status = parse_service(json_array_get(services, i), prefix, true,
+                                   &cfg, error);
+        if (!status && cfg.id >= model->next_service_id) {
+            status = field_error(error, 422, prefix, "id",
+                                 "must be less than next_service_id (%"
+                                 PRIu32")", model->next_service_id);
+        }
+        if (!status && lb_service_find(model, cfg.id)) {
+            status = field_error(error, 422, prefix, "id",
+                                 "another service has id %"PRIu32, cfg.id);
+        }
+        if (!status) {
+            status = check_service_conflicts(model, &cfg, NULL, prefix,
+                                             error);
+        }
+        if (!status) {
+            struct lb_service *svc = service_new(cfg.id, cfg.hash_basis);
+            svc->next_member_id = cfg.next_member_id;
+            service_apply(svc, &cfg);
+            hmap_insert(&model->services, &svc->node,
+                        hash_service_id(svc->id));
+            touch(model, svc);
+        }
+        service_config_destroy(&cfg);
+        free(prefix);
+        if (status) {
+            return status;
+        }
+    }
+    return 0;
+}
+
+int
+lb_model_from_json(const json_t *json, struct lb_model **modelp,
+                   struct lb_error *error)
+{
+    struct lb_model *model = lb_model_create();
+    int status = model_from_json(json, model, error);
+    if (status) {
+        lb_model_destroy(model);
+        model = NULL;
+    }
+    *modelp = model;
+    return status;
+}
