@@ -18,13 +18,16 @@
 #include <event2/event.h>
 #include "command-line.h"
 #include "daemon.h"
+#include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
 #include "flowlb/render.h"
+#include "flowlb/resolve.h"
 #include "flowlb/rest.h"
 #include "flowlb/store.h"
 #include "flowlb/switch.h"
+#include "flowlb/sync.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "timeval.h"
@@ -39,6 +42,8 @@ VLOG_DEFINE_THIS_MODULE(flowlbd);
 #define DEFAULT_REST "127.0.0.1:8080"
 #define DEFAULT_PROBE_INTERVAL_MS 5000
 #define DEFAULT_STATE_FILE "/var/lib/flowlb/flowlbd.json"
+#define DEFAULT_RESOLVE_INTERVAL_MS 30000
+#define DEFAULT_STATS_INTERVAL_MS 1000
 
 struct options {
     char *ofp_listen;           /* NULL: do not listen. */
@@ -47,9 +52,26 @@ struct options {
     char *rest;
     int probe_interval_ms;
     char *state_file;
+    bool l2_normal;             /* --l2=normal (default) or none. */
+    int resolve_interval_ms;
+    int stats_interval_ms;
 };
 
 OVS_NO_RETURN static void usage(void);
+
+/* Parses 'arg', the value of option 'name', as seconds from 'min' to 'max';
+ * returns milliseconds or exits with a message. */
+static int
+parse_seconds(const char *name, const char *arg, double min, double max)
+{
+    char *end;
+    double s = strtod(arg, &end);
+    if (end == arg || *end || !(s >= min && s <= max)) {
+        ovs_fatal(0, "%s: \"%s\" must be a number of seconds from %g to %g",
+                  name, arg, min, max);
+    }
+    return s * 1000;
+}
 
 static void
 parse_options(int argc, char *argv[], struct options *opts)
@@ -61,6 +83,9 @@ parse_options(int argc, char *argv[], struct options *opts)
         OPT_REST,
         OPT_PROBE_INTERVAL,
         OPT_STATE_FILE,
+        OPT_L2,
+        OPT_RESOLVE_INTERVAL,
+        OPT_STATS_INTERVAL,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -71,6 +96,9 @@ parse_options(int argc, char *argv[], struct options *opts)
         {"rest", required_argument, NULL, OPT_REST},
         {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
         {"state-file", required_argument, NULL, OPT_STATE_FILE},
+        {"l2", required_argument, NULL, OPT_L2},
+        {"resolve-interval", required_argument, NULL, OPT_RESOLVE_INTERVAL},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -83,6 +111,9 @@ parse_options(int argc, char *argv[], struct options *opts)
     opts->rest = xstrdup(DEFAULT_REST);
     opts->probe_interval_ms = DEFAULT_PROBE_INTERVAL_MS;
     opts->state_file = xstrdup(DEFAULT_STATE_FILE);
+    opts->l2_normal = true;
+    opts->resolve_interval_ms = DEFAULT_RESOLVE_INTERVAL_MS;
+    opts->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -127,6 +158,27 @@ parse_options(int argc, char *argv[], struct options *opts)
         case OPT_STATE_FILE:
             free(opts->state_file);
             opts->state_file = abs_file_name(NULL, optarg);
+            break;
+
+        case OPT_L2:
+            if (!strcmp(optarg, "normal")) {
+                opts->l2_normal = true;
+            } else if (!strcmp(optarg, "none")) {
+                opts->l2_normal = false;
+            } else {
+                ovs_fatal(0, "--l2: \"%s\" must be \"normal\" or \"none\"",
+                          optarg);
+            }
+            break;
+
+        case OPT_RESOLVE_INTERVAL:
+            opts->resolve_interval_ms = parse_seconds("--resolve-interval",
+                                                      optarg, 1, 3600);
+            break;
+
+        case OPT_STATS_INTERVAL:
+            opts->stats_interval_ms = parse_seconds("--stats-interval",
+                                                    optarg, 0.1, 3600);
             break;
 
         case 'h':
@@ -177,16 +229,91 @@ usage(void)
            "  --rest=IP:PORT            REST API address (default: %s)\n"
            "\nServices:\n"
            "  --state-file=PATH         where the services are kept; its\n"
-           "                            directory must exist (default: %s)\n",
+           "                            directory must exist (default: %s)\n"
+           "  --l2=normal|none          install priority=0,actions=NORMAL on\n"
+           "                            each switch, so it keeps switching\n"
+           "                            other traffic (default: normal)\n"
+           "  --resolve-interval=SECS   re-solicit known member MACs every\n"
+           "                            SECS (default: %d); unknown: every 1 s\n"
+           "  --stats-interval=SECS     poll group statistics every SECS\n"
+           "                            (default: %d)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
-           DEFAULT_STATE_FILE);
+           DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
+           DEFAULT_STATS_INTERVAL_MS / 1000);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
            "  -h, --help                display this help message\n"
            "  -V, --version             display version information\n");
     exit(EXIT_SUCCESS);
+}
+
+/* The modules that react to model changes and to switches, for the
+ * callbacks below. */
+struct wiring {
+    struct sync *sync;
+    struct resolve *resolve;
+};
+
+/* The REST API changed the model: learn MACs already known for new
+ * members, then recompile (deferred, so a burst costs one pass). */
+static void
+model_changed_cb(void *w_)
+{
+    struct wiring *w = w_;
+    resolve_model_changed(w->resolve);
+    sync_model_changed(w->sync);
+}
+
+/* Resolution changed a member's MAC. */
+static void
+resolved_cb(void *w_)
+{
+    struct wiring *w = w_;
+    sync_model_changed(w->sync);
+}
+
+static void
+decorate_service_cb(json_t *j, const struct lb_service *svc, void *w_)
+{
+    struct wiring *w = w_;
+    sync_decorate_service(j, svc, w->sync);
+}
+
+static void
+decorate_switch_cb(json_t *j, uint64_t dpid, void *w_)
+{
+    struct wiring *w = w_;
+    json_object_set_new(j, "sync", sync_switch_to_json(w->sync, dpid));
+}
+
+static void
+switch_up_cb(uint64_t dpid, struct ofconn *ofconn, void *w_)
+{
+    struct wiring *w = w_;
+    sync_switch_up(w->sync, dpid, ofconn);
+    resolve_switch_up(w->resolve, dpid, ofconn);
+}
+
+static void
+switch_down_cb(uint64_t dpid, void *w_)
+{
+    struct wiring *w = w_;
+    sync_switch_down(w->sync, dpid);
+    resolve_switch_down(w->resolve, dpid);
+}
+
+static void
+switch_msg_cb(uint64_t dpid, struct ofconn *ofconn OVS_UNUSED,
+              enum ofptype type, const struct ofp_header *oh, void *w_)
+{
+    struct wiring *w = w_;
+    if (type == OFPTYPE_PACKET_IN) {
+        resolve_packet_in(w->resolve, dpid, oh);
+    } else {
+        sync_handle_msg(w->sync, dpid, type, oh);
+    }
 }
 
 static void
@@ -232,14 +359,32 @@ main(int argc, char *argv[])
         .model = model,
     };
 
+    struct compiler_options copts = { .l2_normal = opts.l2_normal };
+    struct wiring w;
+    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms);
+    w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
+                               resolved_cb, &w);
+
+    struct rest_hooks rest_hooks = {
+        .changed = model_changed_cb,
+        .decorate_service = decorate_service_cb,
+        .decorate_switch = decorate_switch_cb,
+        .aux = &w,
+    };
     struct rest *rest = rest_create(base, &status, model, opts.state_file,
-                                    NULL);
+                                    &rest_hooks);
     if (rest_listen(rest, opts.rest, NULL)) {
         ovs_fatal(0, "cannot serve the REST API on %s", opts.rest);
     }
 
+    static const struct connmgr_hooks connmgr_hooks = {
+        .switch_up = switch_up_cb,
+        .switch_down = switch_down_cb,
+        .msg = switch_msg_cb,
+    };
     struct connmgr *connmgr = connmgr_create(base, switches,
-                                             opts.probe_interval_ms);
+                                             opts.probe_interval_ms,
+                                             &connmgr_hooks, &w);
     if (opts.ofp_listen && connmgr_listen(connmgr, opts.ofp_listen, NULL)) {
         ovs_fatal(0, "cannot listen for OpenFlow on %s", opts.ofp_listen);
     }
@@ -263,6 +408,8 @@ main(int argc, char *argv[])
 
     connmgr_destroy(connmgr);
     rest_destroy(rest);
+    resolve_destroy(w.resolve);
+    sync_destroy(w.sync);
     switch_registry_destroy(switches);
     lb_model_destroy(model);
     event_free(sigterm);

@@ -39,7 +39,51 @@ struct resolve_target {
     struct eth_addr mac;
     long long int last_solicit; /* Monotonic ms, 0 if never. */
     bool wanted;                /* Scratch for resolve_pass(). */
+
+    /* The switches to solicit it through: those of the services it is a
+     * member of. */
+    bool all_switches;
+    uint64_t *dpids;
+    size_t n_dpids;
 };
+
+static void
+resolve_target_destroy(struct resolve_target *t)
+{
+    if (t) {
+        free(t->dpids);
+        free(t);
+    }
+}
+
+/* Adds the switches of 'svc' to those 't' is solicited through. */
+static void
+target_add_switches(struct resolve_target *t, const struct lb_service *svc)
+{
+    if (!svc->n_switches) {
+        t->all_switches = true;
+        return;
+    }
+    t->dpids = xrealloc(t->dpids, (t->n_dpids + svc->n_switches)
+                        * sizeof *t->dpids);
+    memcpy(&t->dpids[t->n_dpids], svc->switches,
+           svc->n_switches * sizeof *svc->switches);
+    t->n_dpids += svc->n_switches;
+}
+
+static bool
+target_on_switch(const struct resolve_target *t, uint64_t dpid)
+{
+    if (t->all_switches) {
+        return true;
+    }
+    for (size_t i = 0; i < t->n_dpids; i++) {
+        if (t->dpids[i] == dpid) {
+            return true;
+        }
+    }
+    return false;
+}
 
 struct resolve_switch {
     struct hmap_node node;      /* In resolve's 'switches', by dpid. */
@@ -84,7 +128,7 @@ resolve_destroy(struct resolve *r)
     if (r) {
         struct resolve_target *t;
         HMAP_FOR_EACH_POP (t, node, &r->targets) {
-            free(t);
+            resolve_target_destroy(t);
         }
         hmap_destroy(&r->targets);
         struct resolve_switch *rs;
@@ -155,8 +199,10 @@ solicit(struct resolve *r, struct resolve_target *t, long long int now)
                                              r->model->vmac);
     struct resolve_switch *rs;
     HMAP_FOR_EACH (rs, node, &r->switches) {
-        send_packet(rs, packet, OFPP_FLOOD);
-        COUNTER_INC(neigh_solicited);
+        if (target_on_switch(t, rs->dpid)) {
+            send_packet(rs, packet, OFPP_FLOOD);
+            COUNTER_INC(neigh_solicited);
+        }
     }
     dp_packet_delete(packet);
     t->last_solicit = now;
@@ -207,6 +253,8 @@ resolve_pass(struct resolve *r)
 
     HMAP_FOR_EACH (t, node, &r->targets) {
         t->wanted = false;
+        t->all_switches = false;
+        t->n_dpids = 0;
     }
 
     const struct lb_service *svc;
@@ -225,6 +273,7 @@ resolve_pass(struct resolve *r)
                             hash_bytes(&t->addr, sizeof t->addr, 0));
             }
             t->wanted = true;
+            target_add_switches(t, svc);
         }
     }
 
@@ -232,7 +281,7 @@ resolve_pass(struct resolve *r)
     HMAP_FOR_EACH_SAFE (t, next, node, &r->targets) {
         if (!t->wanted) {
             hmap_remove(&r->targets, &t->node);
-            free(t);
+            resolve_target_destroy(t);
         } else if (hmap_count(&r->switches)
                    && (!t->last_solicit
                        || now - t->last_solicit >= (t->resolved

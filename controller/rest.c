@@ -122,6 +122,9 @@ get_switch(struct rest *rest, struct rest_call *call)
         return;
     }
     call->reply.body = render_switch(sw, time_wall_msec());
+    if (rest->hooks.decorate_switch) {
+        rest->hooks.decorate_switch(call->reply.body, dpid, rest->hooks.aux);
+    }
 }
 
 static void

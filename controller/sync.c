@@ -298,12 +298,16 @@ sync_group_create(uint32_t group_id, uint8_t type,
 
     /* Borrow the buckets and properties for formatting. */
     ovs_list_init(&gm.buckets);
-    ovs_list_splice(&gm.buckets, ovs_list_front(buckets),
-                    CONST_CAST(struct ovs_list *, buckets));
+    if (!ovs_list_is_empty(buckets)) {
+        ovs_list_splice(&gm.buckets, ovs_list_front(buckets),
+                        CONST_CAST(struct ovs_list *, buckets));
+    }
     gm.props = *props;
     ofputil_group_mod_format__(&ds, OFP15_VERSION, &gm, NULL, NULL);
-    ovs_list_splice(CONST_CAST(struct ovs_list *, buckets),
-                    ovs_list_front(&gm.buckets), &gm.buckets);
+    if (!ovs_list_is_empty(&gm.buckets)) {
+        ovs_list_splice(CONST_CAST(struct ovs_list *, buckets),
+                        ovs_list_front(&gm.buckets), &gm.buckets);
+    }
 
     group->group_id = group_id;
     group->value = ds_steal_cstr(&ds);

@@ -8,11 +8,13 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-compiler.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \
 	tests/unit/test-switch.c
-# UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py.
+# UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
+# the golden files in tests/golden/.
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(CUNIT_CFLAGS) \
 	-DUNIT_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_tests_LDADD = controller/libflowlb.a $(CUNIT_LIBS) \
@@ -24,6 +26,8 @@ TESTSUITE_AT = \
 	tests/flowlb-macros.at \
 	tests/switches.at \
 	tests/rest.at \
+	tests/ctl.at \
+	tests/sync.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
@@ -34,7 +38,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
-	tests/neigh-scapy.py
+	tests/neigh-scapy.py tests/fake-api.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 $(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
@@ -59,7 +63,7 @@ OVS_TESTSUITEFLAGS = -j2
 OVS_CHECK = yes
 OVS_RECHECK = yes
 check-local: tests/unit-tests $(TESTSUITE) tests/atconfig tests/atlocal \
-		controller/flowlbd
+		controller/flowlbd utilities/flowlb-ctl
 	@OVS_BUILDDIR='$(OVS_BUILDDIR)' OVS_CHECK='$(OVS_CHECK)' \
 	OVS_TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)' \
 	OVS_RECHECK='$(OVS_RECHECK)' \
@@ -89,7 +93,7 @@ asan_unit_tests_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 CLEANFILES += asan/unit-tests
 
 check-asan: asan/unit-tests asan/flowlbd $(TESTSUITE) tests/atconfig \
-		tests/atlocal bench/odp-bench
+		tests/atlocal bench/odp-bench utilities/flowlb-ctl
 	@FLOWLB_BINDIR='$(abs_builddir)/asan' \
 	UNIT_TESTS=asan/unit-tests \
 	ASAN_LOG_DIR='$(abs_builddir)/tests/asan-logs' \

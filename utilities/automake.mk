@@ -16,3 +16,11 @@ sandbox-stop:
 	$(SANDBOX_ENV) $(SHELL) $(srcdir)/utilities/flowlb-sandbox.sh stop
 
 EXTRA_DIST += utilities/flowlb-sandbox.sh
+
+# flowlb-ctl, the command-line client of the REST API.  It talks to
+# flowlbd only over HTTP, so it links neither libflowlb.a nor Open
+# vSwitch, and needs none of their headers.
+bin_PROGRAMS += utilities/flowlb-ctl
+utilities_flowlb_ctl_SOURCES = utilities/flowlb-ctl.c
+utilities_flowlb_ctl_CPPFLAGS = $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+utilities_flowlb_ctl_LDADD = $(LIBEVENT_LIBS) $(JANSSON_LIBS)

@@ -12,6 +12,7 @@
 #ifndef FLOWLB_REST_H
 #define FLOWLB_REST_H 1
 
+#include <stdint.h>
 #include <jansson.h>
 
 struct event_base;
@@ -30,6 +31,9 @@ struct rest_hooks {
      * what lb does not know, e.g. per-switch sync status. */
     void (*decorate_service)(json_t *service_json,
                              const struct lb_service *, void *aux);
+
+    /* The same for a switch's view (GET /v1/switches/{dpid}). */
+    void (*decorate_switch)(json_t *switch_json, uint64_t dpid, void *aux);
 
     void *aux;
 };

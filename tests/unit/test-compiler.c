@@ -24,7 +24,9 @@
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/util.h"
+#include "packets.h"
 #include "unit.h"
+#include "util.h"
 
 #define GOLDEN_DPID 0xb0
 

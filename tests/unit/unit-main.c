@@ -22,6 +22,7 @@ main(int argc OVS_UNUSED, char *argv[])
         return 1;
     }
     unit_register_addr();
+    unit_register_compiler();
     unit_register_neigh();
     unit_register_ofmsg();
     unit_register_render();

@@ -8,6 +8,7 @@
 #include <CUnit/CUnit.h>
 
 void unit_register_addr(void);
+void unit_register_compiler(void);
 void unit_register_neigh(void);
 void unit_register_ofmsg(void);
 void unit_register_render(void);
