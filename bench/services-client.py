@@ -13,14 +13,14 @@ sync.  Standard library only.
   services-client.py answers FILE         reads what the curl loops of
         services.sh write (each answer's body, then a line "@@ CODE") and
         prints "calls=N generation=G", failing on any CODE but 201.
-  services-client.py wait PORT DPID LOG GENERATION START
-        polls GET /v1/switches/DPID every 10 ms until sync.in_sync is true
-        (and sync.generation, when flowlbd reports one, is at least
-        GENERATION), then reads flowlbd's LOG for the first line "DPID: in
-        sync with generation N" with N >= GENERATION, and prints
-        "poll_s=S log_s=S log_ms=MS": seconds from START (epoch) to the poll
-        that saw it and to the log line's time stamp, and the bundle's own
-        time from the log line.
+  services-client.py wait PORT DPID LOG
+        reads a line "START" on stdin (it is started before the load and
+        told when the load is done), then polls GET /v1/switches/DPID every
+        10 ms until sync.in_sync is true, then reads a line "GENERATION" on
+        stdin and flowlbd's LOG for the first line "DPID: in sync with generation N"
+        with N >= GENERATION, and prints "poll_s=S log_s=S log_ms=MS":
+        seconds from START (epoch) to the poll that saw it and to the log
+        line's time stamp, and the bundle's own time from the log line.
   services-client.py patch PORT DPID LOG SERVICE WEIGHT
         PATCHes the weight of SERVICE's first member, waits as above and
         prints "poll_s=... log_s=... log_ms=... flow_mods=N group_mods=N
@@ -151,13 +151,14 @@ def wait(port, dpid, log, generation, start):
     while True:
         sync = get_sync(conn, dpid)
         now = time.time()
-        if (sync.get("in_sync")
-                and sync.get("generation", generation) >= generation):
+        if sync.get("in_sync"):
             break
         if now > deadline:
             die("%s not in sync after %d s: %s" % (dpid, TIMEOUT, sync))
         time.sleep(0.01)
     conn.close()
+    if generation is None:
+        generation = int(sys.stdin.readline())
     # The log line is written before the answer that says "in sync".
     t, ms = log_time(log, dpid, generation)
     if t is None:
@@ -200,8 +201,8 @@ def main(argv):
     elif cmd == "answers":
         answers(args[0])
     elif cmd == "wait":
-        print(wait(int(args[0]), args[1], args[2], int(args[3]),
-                   float(args[4]))[1])
+        print(wait(int(args[0]), args[1], args[2], None,
+                   float(sys.stdin.readline()))[1])
     elif cmd == "patch":
         patch(int(args[0]), args[1], args[2], args[3], int(args[4]))
     elif cmd == "sync":

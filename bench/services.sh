@@ -55,7 +55,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 OVS_BUILDDIR=${OVS_BUILDDIR:-$top/ovs-build/openvswitch}
 FLOWLBD=${FLOWLBD:-$top/controller/flowlbd}
-CLIENT="python3 $top/bench/services-client.py"
+# The interpreter itself, not a wrapper (pyenv's shims take 0.2 s).
+PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
+CLIENT="$PYTHON $top/bench/services-client.py"
 SERVICES=${SERVICES:-1000}
 MEMBERS=${MEMBERS:-8}
 ROUNDS=${ROUNDS:-3}
@@ -202,7 +204,7 @@ flowlbd_start() {
     log=$work/flowlbd-$2.log
     "$FLOWLBD" --detach --no-chdir --pidfile="$work/flowlbd.pid" \
         --log-file="$log" -vconsole:off --ofp-listen=tcp:127.0.0.1:0 \
-        --rest=127.0.0.1:0 --state-file="$1"
+        --rest=127.0.0.1:0 --state-file="$1" 2> "$work/flowlbd.stderr"
     flowlbd_pid=$(cat "$work/flowlbd.pid")
     ofp_port=$(sed -n 's/.*listening for OpenFlow switches on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$log")
     rest_port=$(sed -n 's|.*REST API listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
@@ -224,6 +226,12 @@ run_flowlbd() {
     state=$4/state.json
     flowlbd_start "$state" $run
     url=http://127.0.0.1:$rest_port/v1/services
+    # The poller starts now and waits on the fifo for the load to end.
+    rm -f "$work/go"
+    mkfifo "$work/go"
+    $CLIENT wait "$rest_port" $DPID "$log" < "$work/go" > "$work/wait" &
+    waiter=$!
+    exec 3> "$work/go"
     case $3 in
         curl)
             start=$(now)
@@ -231,6 +239,7 @@ run_flowlbd() {
                 curl -sS -H 'Content-Type: application/json' -d "$body" \
                     -w '\n@@ %{http_code}\n' "$url"
             done < "$bodies" > "$work/answers"
+            echo "$start" >&3
             load=$($CLIENT answers "$work/answers")
             ;;
         curl-xargs)
@@ -239,16 +248,21 @@ run_flowlbd() {
                 -H 'Content-Type: application/json' \
                 -w '\n@@ %{http_code}\n' "$url" -d < "$bodies" \
                 > "$work/answers"
+            echo "$start" >&3
             load=$($CLIENT answers "$work/answers")
             ;;
         http)
             load=$($CLIENT load "$rest_port" "$bodies" "$CLIENTS")
             start=$(field start "$load")
+            echo "$start" >&3
             ;;
     esac
     calls=$(field calls "$load")
     gen=$(field generation "$load")
-    res=$($CLIENT wait "$rest_port" $DPID "$log" "$gen" "$start")
+    echo "$gen" >&3
+    exec 3>&-
+    wait $waiter
+    res=$(cat "$work/wait")
     echo "$1|$(field log_s "$res")|$(field poll_s "$res")|$calls" \
         >> "$work/times"
 
@@ -369,7 +383,7 @@ awk -F'|' -v base="$M_ONE" '
             printf "%-42s %6s %8.3f %8s %7.1f\n", m,
                    calls[m] == "" ? "-" : calls[m], s,
                    poll[m] ~ /[0-9]/ ? sprintf("%.3f", median(poll[m])) : "-",
-                   b > 0 ? s / b : 0
+                   (b > 0 ? s / b : 0)
         }
     }' "$work/times"
 echo
