@@ -25,6 +25,9 @@ sync.  Standard library only.
         PATCHes the weight of SERVICE's first member, waits as above and
         prints "poll_s=... log_s=... log_ms=... flow_mods=N group_mods=N
         bundles=N": the differences in the switch's sync counters.
+  services-client.py restart LOG DPID
+        prints "log_s=S": seconds from LOG's "DPID: holds 0 flowlbd flows"
+        line to the first "in sync" line after it.
   services-client.py sync PORT DPID       prints the switch's sync object.
 """
 
@@ -133,6 +136,9 @@ LOG_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z\|.*"
                     r"\((\d+) ms")
 
 
+TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z\|")
+
+
 def log_time(log, dpid, generation):
     with open(log) as f:
         for line in f:
@@ -143,6 +149,24 @@ def log_time(log, dpid, generation):
                                                   "%Y-%m-%dT%H:%M:%S"))
                 return t + int(m.group(2)) / 1000.0, int(m.group(5))
     return None, None
+
+
+def restart(log, dpid):
+    t0 = None
+    with open(log) as f:
+        for line in f:
+            m = TIME_RE.match(line)
+            if not m:
+                continue
+            t = calendar.timegm(time.strptime(m.group(1),
+                                              "%Y-%m-%dT%H:%M:%S"))
+            t += int(m.group(2)) / 1000.0
+            if "%s: holds 0 flowlbd flows" % dpid in line:
+                t0 = t
+            elif t0 is not None and "%s: in sync with" % dpid in line:
+                print("log_s=%.3f" % (t - t0))
+                return
+    die("no \"holds 0\" then \"in sync\" lines in %s" % log)
 
 
 def wait(port, dpid, log, generation, start):
@@ -205,6 +229,8 @@ def main(argv):
                    float(sys.stdin.readline()))[1])
     elif cmd == "patch":
         patch(int(args[0]), args[1], args[2], args[3], int(args[4]))
+    elif cmd == "restart":
+        restart(args[0], args[1])
     elif cmd == "sync":
         conn = http.client.HTTPConnection("127.0.0.1", int(args[0]),
                                           timeout=TIMEOUT)

@@ -32,6 +32,11 @@
 # service (svc500) and time until in sync, with the flow_mods and
 # group_mods flowlbd counted for it.
 #
+# Then flowlbd restarted on the state file of the last run, with br0
+# emptied: from the log line that says it has read the switch to the "in
+# sync" line, the cost of compiling every service and sending one bundle,
+# without REST and the state file.
+#
 # ovs-ofctl methods, on br1 (emptied before each run): what flowlbd
 # installed on br0, dumped once (dump-flows under flowlbd's cookie,
 # dump-groups) after the first flowlbd run, and installed with
@@ -192,15 +197,16 @@ field() {
     echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# flowlbd_start STATE-FILE RUN: starts a fresh flowlbd with an empty
-# STATE-FILE, logging to $work/flowlbd-RUN.log, as the controller of br0
-# (emptied first), and waits until it has br0 in sync.
+# flowlbd_start STATE-FILE RUN [keep]: starts a fresh flowlbd with an empty
+# STATE-FILE (or, with "keep", the one there), logging to
+# $work/flowlbd-RUN.log, as the controller of br0 (emptied first), and
+# waits until it has br0 in sync.
 flowlbd_start() {
     [ -z "$flowlbd_pid" ] || stop_pid "$flowlbd_pid"
     flowlbd_pid=
     ofctl del-flows br0
     ofctl del-groups br0
-    rm -f "$1"
+    [ "${3:-}" = keep ] || rm -f "$1"
     log=$work/flowlbd-$2.log
     "$FLOWLBD" --detach --no-chdir --pidfile="$work/flowlbd.pid" \
         --log-file="$log" -vconsole:off --ofp-listen=tcp:127.0.0.1:0 \
@@ -280,6 +286,18 @@ run_flowlbd() {
     printf '.'
 }
 
+# run_restart NAME STATE-DIR: restarts flowlbd on the state file the last
+# run left in STATE-DIR, with br0 emptied, and appends to $work/times the
+# time from its "holds 0 flowlbd flows" log line (it has read the switch)
+# to its "in sync" line: compiling every service and one bundle, no REST.
+run_restart() {
+    run=$((run + 1))
+    flowlbd_start "$2/state.json" $run keep
+    res=$($CLIENT restart "$log" $DPID)
+    echo "$1|$(field log_s "$res")||0" >> "$work/times"
+    printf '.'
+}
+
 # dump_baseline: what flowlbd installed on br0, as ovs-ofctl input files.
 dump_baseline() {
     dump_flows br0 > "$work/flows.txt"
@@ -334,6 +352,7 @@ M_XARGS="flowlbd, curl xargs -P $CLIENTS"
 M_HTTP="flowlbd, http.client x$CLIENTS"
 M_XARGS_SHM="$M_XARGS, tmpfs"
 M_HTTP_SHM="$M_HTTP, tmpfs"
+M_RESTART="flowlbd restart, state file to in sync"
 M_TWO="ovs-ofctl --bundle add-groups, add-flows"
 M_ONE="ovs-ofctl bundle (one bundle)"
 
@@ -355,6 +374,7 @@ while [ $r -lt "$ROUNDS" ]; do
         run_flowlbd "$M_XARGS_SHM" $r curl-xargs "$shm"
         run_flowlbd "$M_HTTP_SHM" $r http "$shm"
     fi
+    run_restart "$M_RESTART" "$work"
     run_ofctl "$M_TWO" two
     run_ofctl "$M_ONE" one
 done
