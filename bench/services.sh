@@ -70,6 +70,7 @@ CLIENTS=${CLIENTS:-8}
 SHM_DIR=${SHM_DIR:-/dev/shm}
 TIMEOUT=${TIMEOUT:-600}
 DPID=00000000000000b0
+LOOP=tcp:127.0.0.1:
 PATCHED=svc$(( (SERVICES + 1) / 2 ))
 
 for p in ovsdb/ovsdb-tool ovsdb/ovsdb-server vswitchd/ovs-vswitchd \
@@ -212,8 +213,10 @@ flowlbd_start() {
         --log-file="$log" -vconsole:off --ofp-listen=tcp:127.0.0.1:0 \
         --rest=127.0.0.1:0 --state-file="$1" 2> "$work/flowlbd.stderr"
     flowlbd_pid=$(cat "$work/flowlbd.pid")
-    ofp_port=$(sed -n 's/.*listening for OpenFlow switches on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-    rest_port=$(sed -n 's|.*REST API listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    ofp_port=$(sed -n "s/.*listening for OpenFlow switches on $LOOP\
+\([0-9]*\).*/\\1/p" "$log")
+    rest_port=$(sed -n "s|.*REST API listening on http://127.0.0.1:\
+\([0-9]*\).*|\\1|p" "$log")
     ovs-vsctl --timeout=10 set-controller br0 tcp:127.0.0.1:"$ofp_port"
     wait_until "$CLIENT sync $rest_port $DPID 2>/dev/null \
                 | grep -q '\"in_sync\": true'"
@@ -342,8 +345,8 @@ run_ofctl() {
         echo "services: $1: br1 does not hold what br0 held" >&2
         exit 1
     }
-    echo "$1|$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')||" \
-        >> "$work/times"
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+    echo "$1|$secs||" >> "$work/times"
     printf '.'
 }
 
