@@ -9,7 +9,8 @@ bench_odp_bench_SOURCES = bench/odp-bench.c
 bench_odp_bench_LDADD = $(OVS_LIBS)
 bench_odp_bench_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 
-EXTRA_DIST += bench/odp-actions.sh bench/megaflows.sh
+EXTRA_DIST += bench/odp-actions.sh bench/megaflows.sh bench/services.sh \
+	bench/services-client.py
 
 bench: bench/odp-bench
 	ODP_BENCH='$(abs_builddir)/bench/odp-bench' \
@@ -17,3 +18,8 @@ bench: bench/odp-bench
 	@echo
 	OVS_BUILDDIR='$(OVS_BUILDDIR)' $(SHELL) $(srcdir)/bench/megaflows.sh
 .PHONY: bench
+
+bench-services: controller/flowlbd
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' FLOWLBD='$(abs_builddir)/controller/flowlbd' \
+		$(SHELL) $(srcdir)/bench/services.sh
+.PHONY: bench-services
