@@ -26,6 +26,10 @@ ns_s=$tag-s
 # two runs on one machine do not collide.
 br_f=$tag-front
 br_b=$tag-back
+# The userspace datapath's own tap device, also persistent: removed on exit
+# only if this run created it (another ovs-vswitchd may be using it).
+ovs_netdev_before=no
+ip link show ovs-netdev >/dev/null 2>&1 && ovs_netdev_before=yes
 key=0x000102030405060708090a0b0c0d0e0f
 failed=0
 
@@ -58,6 +62,9 @@ cleanup() {
     # outlives the daemon unless deleted.
     ip link del "$br_f" 2>/dev/null
     ip link del "$br_b" 2>/dev/null
+    if [ "$ovs_netdev_before" = no ]; then
+        ip link del ovs-netdev 2>/dev/null
+    fi
     if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
         rm -rf "$dir"
     else
