@@ -8,6 +8,7 @@
 #include <string.h>
 #include <event2/event.h>
 #include "dp-packet.h"
+#include "flowlb/compiler.h"
 #include "flowlb/counters.h"
 #include "flowlb/lb.h"
 #include "flowlb/neigh.h"
@@ -339,11 +340,12 @@ resolve_switch_down(struct resolve *r, uint64_t dpid)
 
 /* Is 'addr' the VIP of a service on the switch with 'dpid'? */
 static bool
-is_vip(const struct resolve *r, const struct in6_addr *addr)
+is_vip(const struct resolve *r, uint64_t dpid, const struct in6_addr *addr)
 {
     const struct lb_service *svc;
     HMAP_FOR_EACH (svc, node, &r->model->services) {
-        if (ipv6_addr_equals(&svc->vip, addr)) {
+        if (ipv6_addr_equals(&svc->vip, addr)
+            && compiler_service_on_switch(svc, dpid)) {
             return true;
         }
     }
@@ -399,7 +401,7 @@ resolve_packet_in(struct resolve *r, uint64_t dpid,
         VLOG_DBG_RL(&rl, "%016"PRIx64": punted packet dropped: %s", dpid,
                     ovs_strerror(error));
     } else if (np.kind == NEIGH_NS || np.kind == NEIGH_ARP_REQUEST) {
-        if (is_vip(r, &np.target_ip)) {
+        if (is_vip(r, dpid, &np.target_ip)) {
             struct dp_packet *answer = neigh_answer(&np, r->model->vmac);
             if (answer) {
                 send_packet(rs, answer,
