@@ -7,6 +7,12 @@ controller_libflowlb_a_SOURCES = \
 	controller/connmgr.c \
 	controller/counters.c \
 	controller/lb.c \
+	controller/lb-algo.c \
+	controller/lb-algo-cost.c \
+	controller/lb-algo-fastest.c \
+	controller/lb-algo-least.c \
+	controller/lb-algo-rr.c \
+	controller/lb-rate.c \
 	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
@@ -21,6 +27,8 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
 	include/flowlb/lb.h \
+	include/flowlb/lb-algo.h \
+	include/flowlb/lb-rate.h \
 	include/flowlb/neigh.h \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \

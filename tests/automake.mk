@@ -10,6 +10,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-addr.c \
 	tests/unit/test-compiler.c \
 	tests/unit/test-lb.c \
+	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-render.c \

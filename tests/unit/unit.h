@@ -10,6 +10,7 @@
 void unit_register_addr(void);
 void unit_register_compiler(void);
 void unit_register_lb(void);
+void unit_register_lb_algo(void);
 void unit_register_neigh(void);
 void unit_register_ofmsg(void);
 void unit_register_render(void);
