@@ -139,7 +139,8 @@ enum lb_algo_type {
 LB_ALGOS
 #undef LB_ALGO
 
-/* Round trips closer than this compare equal in fastest-response. */
+/* fastest-response compares round trips as floor(rtt_ms / this): two in
+ * the same step are equal. */
 #define LB_ALGO_RTT_STEP_MS 0.1
 
 const struct lb_algo_ops *lb_algo_get(enum lb_algo_type);
