@@ -80,17 +80,6 @@ member_usable(const struct lb_member *m, struct eth_addr *mac)
     return false;
 }
 
-static unsigned int
-gcd(unsigned int a, unsigned int b)
-{
-    while (b) {
-        unsigned int t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* Bucket ids carry the member id, so that group statistics map back to
  * members and a member keeps its buckets (and so its sessions, OVS's hash
  * selection being rendezvous hashing on the bucket id) while others come
@@ -120,7 +109,7 @@ put_buckets(struct ds *ds, const struct lb_service *svc)
 
     LIST_FOR_EACH (m, node, &svc->members) {
         if (member_usable(m, &mac)) {
-            divisor = gcd(m->weight, divisor);
+            divisor = lb_gcd(m->weight, divisor);
         }
     }
 
@@ -237,8 +226,7 @@ put_vip_flows(struct svec *flows, const struct lb_service *svc,
 /* Compiles 'svc' into 'out': its groups, the flows that send its traffic
  * to them and the punt of neighbour discovery for its VIP. */
 void
-compiler_service(const struct lb_model *model OVS_UNUSED,
-                 const struct lb_service *svc, struct compiler_output *out)
+compiler_service(const struct lb_service *svc, struct compiler_output *out)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
 
@@ -345,7 +333,7 @@ compiler_switch(const struct lb_model *model, uint64_t dpid,
         }
         struct compiler_output one;
         compiler_output_init(&one);
-        compiler_service(model, svcs[i], &one);
+        compiler_service(svcs[i], &one);
         for (size_t j = 0; j < one.flows.n; j++) {
             char *id = compiler_flow_identity(one.flows.names[j]);
             if (sset_add_and_free(&seen, id)) {

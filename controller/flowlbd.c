@@ -309,6 +309,14 @@ resolved_cb(void *w_)
     sync_model_changed(w->sync);
 }
 
+/* sync read a member's MAC from a switch's buckets. */
+static void
+bucket_mac_cb(const struct in6_addr *addr, struct eth_addr mac, void *w_)
+{
+    struct wiring *w = w_;
+    resolve_bucket_mac(w->resolve, addr, mac);
+}
+
 static void
 decorate_service_cb(json_t *j, const struct lb_service *svc, void *w_)
 {
@@ -396,10 +404,10 @@ main(int argc, char *argv[])
 
     struct compiler_options copts = { .l2_normal = opts.l2_normal };
     struct wiring w;
-    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
-                         opts.audit_interval_ms);
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
+    w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
+                         opts.audit_interval_ms, bucket_mac_cb, &w);
 
     struct rest_hooks rest_hooks = {
         .changed = model_changed_cb,

@@ -8,6 +8,7 @@
  */
 #include <config.h>
 #include "flowlb/lb-algo.h"
+#include "flowlb/lb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,17 +138,6 @@ wrr_pick(void *state_, const struct lb_algo_member *members, size_t n)
     return best;
 }
 
-static unsigned int
-gcd(unsigned int a, unsigned int b)
-{
-    while (b) {
-        unsigned int t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static void
 wrr_weights(void *state OVS_UNUSED, const struct lb_algo_member *members,
             size_t n, double expected_new OVS_UNUSED, unsigned int max,
@@ -158,7 +148,7 @@ wrr_weights(void *state OVS_UNUSED, const struct lb_algo_member *members,
     max = MAX(max, 1);
     for (size_t i = 0; i < n; i++) {
         if (members[i].usable) {
-            g = gcd(lb_algo_weight(&members[i]), g);
+            g = lb_gcd(lb_algo_weight(&members[i]), g);
         }
     }
     for (size_t i = 0; i < n; i++) {

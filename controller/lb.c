@@ -1052,6 +1052,20 @@ check_member_ids(const struct lb_service *svc,
     return 0;
 }
 
+/* Returns the greatest common divisor of 'a' and 'b' (the other one if
+ * either is 0): weights divided by it keep their ratios with the fewest
+ * buckets. */
+unsigned int
+lb_gcd(unsigned int a, unsigned int b)
+{
+    while (b) {
+        unsigned int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 /* Applying validated configurations. */
 
 static void
@@ -1061,7 +1075,6 @@ member_apply(struct lb_member *m, const struct member_config *mc)
         /* Another host: what was resolved and counted is not its. */
         m->resolved = false;
         m->resolved_mac = eth_addr_zero;
-        m->resolved_at = 0;
         m->n_packets = 0;
         m->n_bytes = 0;
     }

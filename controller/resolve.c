@@ -35,7 +35,6 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 struct resolve_target {
     struct hmap_node node;      /* In resolve's 'targets', by address. */
     struct in6_addr addr;       /* IPv4-mapped for IPv4. */
-    bool is_ipv4;
     bool resolved;
     struct eth_addr mac;
     long long int last_solicit; /* Monotonic ms, 0 if never. */
@@ -232,7 +231,6 @@ apply_targets(struct resolve *r)
                                                      t->mac))) {
                 m->resolved = true;
                 m->resolved_mac = t->mac;
-                m->resolved_at = time_wall_msec();
                 svc_changed = true;
             }
         }
@@ -269,7 +267,6 @@ resolve_pass(struct resolve *r)
             if (!t) {
                 t = xzalloc(sizeof *t);
                 t->addr = m->address;
-                t->is_ipv4 = svc->is_ipv4;
                 hmap_insert(&r->targets, &t->node,
                             hash_bytes(&t->addr, sizeof t->addr, 0));
             }
@@ -307,6 +304,27 @@ resolve_model_changed(struct resolve *r)
         r->changed(r->aux);
     }
     resolve_pass(r);
+}
+
+/* A switch's installed buckets say that 'addr' was at 'mac' when flowlbd
+ * last programmed it.  Until the member answers, believe that rather than
+ * take it out of its groups: a restarted flowlbd then recompiles the same
+ * buckets.  Its answer corrects the MAC if it has changed meanwhile. */
+void
+resolve_bucket_mac(struct resolve *r, const struct in6_addr *addr,
+                   struct eth_addr mac)
+{
+    struct resolve_target *t = resolve_target_find(r, addr);
+    if (t && !t->resolved) {
+        char s[INET6_ADDRSTRLEN];
+        ipv6_string_mapped(s, addr);
+        VLOG_INFO("member %s is at "ETH_ADDR_FMT" as the switch's buckets "
+                  "say, until it answers", s, ETH_ADDR_ARGS(mac));
+        t->resolved = true;
+        t->mac = mac;
+        t->last_solicit = 0;        /* Ask it at the next pass. */
+        apply_targets(r);
+    }
 }
 
 void

@@ -179,6 +179,10 @@ struct sync {
     struct event *stats_timer;
     int stats_interval;
     struct event *audit_timer;  /* Re-reads every switch now and then. */
+
+    /* Told the member MACs found in installed buckets. */
+    void (*bucket_mac)(const struct in6_addr *, struct eth_addr, void *aux);
+    void *bucket_mac_aux;
 };
 
 static void sync_run_cb(evutil_socket_t, short, void *sync_);
@@ -468,7 +472,7 @@ sync_refresh_cache(struct sync *sync)
 
         struct compiler_output out;
         compiler_output_init(&out);
-        compiler_service(sync->model, svc, &out);
+        compiler_service(svc, &out);
         sync_cache_fill(c, &out);
         compiler_output_destroy(&out);
         hmap_insert(&sync->cache, &c->node, hash_int(svc->id, 0));
@@ -586,9 +590,14 @@ sync_switch_reset(struct sync_switch *sw)
 struct sync *
 sync_create(struct event_base *base, struct lb_model *model,
             const struct compiler_options *opts, int stats_interval_ms,
-            int audit_interval_ms)
+            int audit_interval_ms,
+            void (*bucket_mac)(const struct in6_addr *, struct eth_addr,
+                               void *aux),
+            void *bucket_mac_aux)
 {
     struct sync *sync = xzalloc(sizeof *sync);
+    sync->bucket_mac = bucket_mac;
+    sync->bucket_mac_aux = bucket_mac_aux;
     sync->base = base;
     sync->model = model;
     sync->opts = *opts;
@@ -1060,45 +1069,38 @@ sync_handle_flow_stats(struct sync_switch *sw, const struct ofp_header *oh)
 }
 
 /* The MACs in an installed group's buckets are the members' as flowlbd
- * last knew them.  A member whose MAC flowlbd has not resolved since it
- * started takes the MAC its buckets carry, so that a restarted flowlbd
- * compiles the same buckets as before instead of emptying the group until
- * the members answer its solicitations.  Resolution corrects the MAC if it
- * has changed meanwhile. */
+ * last knew them.  Reporting them to the 'bucket_mac' hook (resolve, which
+ * owns members' MACs) lets a restarted flowlbd compile the same buckets as
+ * before instead of emptying the groups until the members answer its
+ * solicitations. */
 static void
-sync_seed_macs(struct sync_switch *sw, uint32_t group_id,
-               const struct ovs_list *buckets)
+sync_report_bucket_macs(struct sync_switch *sw, uint32_t group_id,
+                        const struct ovs_list *buckets)
 {
-    struct lb_model *model = sw->sync->model;
-    struct lb_service *svc = lb_service_find(model, group_id >> 4);
-    if (!svc) {
+    struct sync *sync = sw->sync;
+    const struct lb_service *svc = lb_service_find(sync->model,
+                                                   group_id >> 4);
+    if (!svc || !sync->bucket_mac) {
         return;
     }
 
     const struct ofputil_bucket *bucket;
     LIST_FOR_EACH (bucket, list_node, buckets) {
-        struct lb_member *m = lb_member_find(
+        const struct lb_member *m = lb_member_find(
             svc, compiler_bucket_member(bucket->bucket_id));
-        if (!m || m->has_mac || m->resolved) {
+        if (!m || m->has_mac) {
             continue;
         }
 
         const struct ofpact *a;
         OFPACT_FOR_EACH (a, bucket->ofpacts, bucket->ofpacts_len) {
-            if (a->type != OFPACT_SET_FIELD) {
-                continue;
-            }
-            const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
-            if (sf->field->id == MFF_ETH_DST) {
-                m->resolved = true;
-                m->resolved_mac = sf->value->mac;
-                m->resolved_at = time_wall_msec();
-                svc->generation = ++model->generation;
-                VLOG_INFO("%016"PRIx64": service %"PRIu32" member %"PRIu32
-                          " is at "ETH_ADDR_FMT" as its buckets say, until "
-                          "it answers", sw->dpid, svc->id, m->id,
-                          ETH_ADDR_ARGS(m->resolved_mac));
-                break;
+            if (a->type == OFPACT_SET_FIELD) {
+                const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+                if (sf->field->id == MFF_ETH_DST) {
+                    sync->bucket_mac(&m->address, sf->value->mac,
+                                     sync->bucket_mac_aux);
+                    break;
+                }
             }
         }
     }
@@ -1124,7 +1126,7 @@ sync_handle_group_desc(struct sync_switch *sw, const struct ofp_header *oh)
                 gd.group_id, gd.type, &gd.buckets, &gd.props);
             hmap_insert(&sw->groups, &group->node,
                         hash_int(group->group_id, 0));
-            sync_seed_macs(sw, gd.group_id, &gd.buckets);
+            sync_report_bucket_macs(sw, gd.group_id, &gd.buckets);
         }
         ofputil_uninit_group_desc(&gd);
     }

@@ -40,8 +40,7 @@ void compiler_output_init(struct compiler_output *);
 void compiler_output_destroy(struct compiler_output *);
 
 bool compiler_service_on_switch(const struct lb_service *, uint64_t dpid);
-void compiler_service(const struct lb_model *, const struct lb_service *,
-                      struct compiler_output *);
+void compiler_service(const struct lb_service *, struct compiler_output *);
 void compiler_base(const struct lb_model *, const struct compiler_options *,
                    struct compiler_output *);
 void compiler_switch(const struct lb_model *, uint64_t dpid,

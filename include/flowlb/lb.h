@@ -100,7 +100,6 @@ struct lb_member {
      * !has_mac) and what the switches count. */
     bool resolved;
     struct eth_addr resolved_mac;
-    long long int resolved_at;  /* Wall clock ms, or 0. */
     uint64_t n_packets;         /* Group bucket counters, all switches. */
     uint64_t n_bytes;
 };
@@ -145,6 +144,8 @@ struct lb_error {
 void lb_error_set(struct lb_error *, int status, const char *field,
                   const char *format, ...) OVS_PRINTF_FORMAT(4, 5);
 void lb_error_clear(struct lb_error *);
+
+unsigned int lb_gcd(unsigned int a, unsigned int b);
 
 /* The most ports one service may list. */
 #define LB_PORTS_MAX 256

@@ -17,7 +17,9 @@
 #define FLOWLB_RESOLVE_H 1
 
 #include <stdint.h>
+#include <netinet/in.h>
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/types.h"
 
 struct event_base;
 struct lb_model;
@@ -35,5 +37,7 @@ void resolve_switch_down(struct resolve *, uint64_t dpid);
 void resolve_packet_in(struct resolve *, uint64_t dpid,
                        const struct ofp_header *);
 void resolve_model_changed(struct resolve *);
+void resolve_bucket_mac(struct resolve *, const struct in6_addr *,
+                        struct eth_addr);
 
 #endif /* flowlb/resolve.h */

@@ -13,16 +13,21 @@
  * Every 'audit_interval_ms' it reads each switch again, so that flows
  * changed behind its back (ovs-ofctl, another controller) are repaired.
  *
+ * What the buckets it reads say about members' MACs goes to the
+ * 'bucket_mac' hook, for resolve.
+ *
  * sync also polls group statistics and adds the bucket counters to the
  * members they belong to.
  */
 #ifndef FLOWLB_SYNC_H
 #define FLOWLB_SYNC_H 1
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "openflow/openflow.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/types.h"
 
 struct compiler_options;
 struct event_base;
@@ -34,7 +39,10 @@ struct sync;
 
 struct sync *sync_create(struct event_base *, struct lb_model *,
                          const struct compiler_options *,
-                         int stats_interval_ms, int audit_interval_ms);
+                         int stats_interval_ms, int audit_interval_ms,
+                         void (*bucket_mac)(const struct in6_addr *,
+                                            struct eth_addr, void *aux),
+                         void *bucket_mac_aux);
 void sync_destroy(struct sync *);
 
 void sync_switch_up(struct sync *, uint64_t dpid, struct ofconn *);
