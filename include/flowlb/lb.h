@@ -59,6 +59,36 @@ enum lb_forwarding {
 #undef LB_FORWARDING
 };
 
+/* Where a service keeps its sessions (RFC 7098 section 4).  STATELESS
+ * hashes every packet; STATEFUL records each session's member in stick
+ * tables learned in the datapath (docs/pipeline.md). */
+#define LB_PERSISTENCES                         \
+    LB_PERSISTENCE(STATELESS, "stateless")      \
+    LB_PERSISTENCE(STATEFUL, "stateful")
+
+enum lb_persistence {
+#define LB_PERSISTENCE(ENUM, NAME) LB_PERSIST_##ENUM,
+    LB_PERSISTENCES
+#undef LB_PERSISTENCE
+};
+
+/* What a stateful service does with a packet whose 5-tuple it knows under
+ * another flow label.  FOLLOW keeps the connection on its member (Linux
+ * re-randomises a connection's label after a retransmission timeout, see
+ * net.core.txrehash); DROP is RFC 7098 section 5's heuristic against
+ * spoofed labels; REBALANCE treats the new label as a new flow, as a
+ * stateless service does. */
+#define LB_LABEL_CHANGES                        \
+    LB_LABEL_CHANGE(FOLLOW, "follow")           \
+    LB_LABEL_CHANGE(DROP, "drop")               \
+    LB_LABEL_CHANGE(REBALANCE, "rebalance")
+
+enum lb_label_change {
+#define LB_LABEL_CHANGE(ENUM, NAME) LB_LABEL_##ENUM,
+    LB_LABEL_CHANGES
+#undef LB_LABEL_CHANGE
+};
+
 /* A member's administrative state.  DRAIN takes no new sessions. */
 #define LB_MEMBER_STATES                        \
     LB_MEMBER_STATE(ENABLED, "enabled")         \
@@ -75,6 +105,11 @@ const char *lb_protocol_name(enum lb_protocol);
 const char *lb_key_name(enum lb_key);
 const char *lb_forwarding_name(enum lb_forwarding);
 const char *lb_member_state_name(enum lb_member_state);
+const char *lb_persistence_name(enum lb_persistence);
+const char *lb_label_change_name(enum lb_label_change);
+
+#define LB_IDLE_TIMEOUT_DEFAULT 300
+#define LB_IDLE_TIMEOUT_MAX 65535   /* OpenFlow's idle_timeout is 16 bits. */
 
 #define LB_WEIGHT_MIN 1
 #define LB_WEIGHT_MAX 256
@@ -100,8 +135,9 @@ struct lb_member {
      * !has_mac) and what the switches count. */
     bool resolved;
     struct eth_addr resolved_mac;
-    uint64_t n_packets;         /* Group bucket counters, all switches. */
+    uint64_t n_packets;         /* Packets forwarded to it, all switches. */
     uint64_t n_bytes;
+    uint64_t n_stick_entries;   /* Learned entries, all switches. */
 };
 
 struct lb_service {
@@ -120,6 +156,15 @@ struct lb_service {
     uint64_t *switches;         /* Datapath ids, ascending; NULL when... */
     size_t n_switches;          /* ...0, meaning every switch. */
     uint64_t hash_basis;        /* Random, secret, saved (RFC 7098 s. 5). */
+    enum lb_persistence persistence;
+    int idle_timeout;           /* Seconds, for stick entries. */
+    enum lb_label_change label_change;
+
+    /* Live counters, never saved, summed over switches. */
+    uint64_t n_fragments;       /* Fragments that matched its flows. */
+    uint64_t n_label_drops;     /* Dropped by label_change "drop". */
+    uint64_t n_ptb_delivered;   /* ICMP "too big" to the owning member. */
+    uint64_t n_ptb_broadcast;   /* ...to every member: owner unknown. */
 
     struct ovs_list members;    /* Contains "struct lb_member"s. */
     uint32_t next_member_id;

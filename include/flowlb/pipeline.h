@@ -22,14 +22,42 @@
 #define FLOWLB_COOKIE_MASK 0xffff000000000000ULL
 #define FLOWLB_COOKIE_BASE (FLOWLB_COOKIE_TAG << 48)
 
-/* Table 0, "classify": every flow flowlbd installs today. */
-#define PIPELINE_TABLE_CLASSIFY 0
+/* Tables.  Stateless services use table 0 only; stateful services
+ * (persistence "stateful") look their sessions up in stick tables that OVS
+ * "learn" actions fill in the datapath (docs/pipeline.md). */
+#define PIPELINE_TABLE_CLASSIFY 0       /* Which service; first lookups. */
+#define PIPELINE_TABLE_STICK_5TUPLE 10  /* Learned: 5-tuple -> reg3. */
+#define PIPELINE_TABLE_STICK_LABEL 11   /* Learned: label key -> reg2. */
+#define PIPELINE_TABLE_DECIDE 12        /* 5-tuple, else label, else group. */
+#define PIPELINE_TABLE_LABEL_CHECK 13   /* Learned, "drop": 5-tuple+label. */
+#define PIPELINE_TABLE_LEARN 20         /* Per member: record the session. */
+#define PIPELINE_TABLE_FORWARD 30       /* Per member: to its MAC. */
+
+/* Registers of the stateful pipeline. */
+#define PIPELINE_REG_MEMBER "reg0"      /* The member chosen. */
+#define PIPELINE_REG_SERVICE "reg1"     /* The service's id. */
+#define PIPELINE_REG_LABEL_MEMBER "reg2"    /* From the label entry. */
+#define PIPELINE_REG_TUPLE_MEMBER "reg3"    /* From the 5-tuple entry. */
+#define PIPELINE_REG_LABEL_SEEN "reg4"  /* 1: 5-tuple known with this label. */
 
 /* Priorities in table 0, highest first. */
 #define PIPELINE_PRIO_NEIGH 1000     /* NS/ARP for a VIP, NA/ARP to vmac. */
+#define PIPELINE_PRIO_TOO_BIG 900    /* ICMP "too big" to a VIP: punt. */
+#define PIPELINE_PRIO_FRAG_ZERO_LABEL 520 /* VIP fragment, label 0. */
+#define PIPELINE_PRIO_FRAG 515       /* VIP fragment (no ports). */
 #define PIPELINE_PRIO_VIP_ZERO_LABEL 510  /* VIP, IPv6 label 0: 5-tuple. */
 #define PIPELINE_PRIO_VIP 500        /* VIP traffic. */
 #define PIPELINE_PRIO_L2 0           /* Everything else: NORMAL. */
+
+/* Priorities in the decide table. */
+#define PIPELINE_PRIO_DECIDE_NEW_ZERO 50    /* No entry, label 0: group. */
+#define PIPELINE_PRIO_DECIDE_NEW 49         /* No entry: group. */
+#define PIPELINE_PRIO_DECIDE_LABEL 40       /* Label entry only. */
+#define PIPELINE_PRIO_DECIDE_SUSPECT 30     /* "drop": label changed. */
+#define PIPELINE_PRIO_DECIDE_TUPLE 20       /* 5-tuple entry. */
+
+/* Learned entries' priority. */
+#define PIPELINE_PRIO_STICK 100
 
 /* Group kinds: the low 4 bits of a service's group ids. */
 #define PIPELINE_GROUP_LABEL 1       /* Hash on the flow-label key. */
@@ -47,6 +75,26 @@ pipeline_cookie_service(uint64_t cookie)
 {
     return ((cookie & FLOWLB_COOKIE_MASK) == FLOWLB_COOKIE_BASE
             ? (int64_t) ((cookie >> 16) & 0xffffffff) : -1);
+}
+
+/* Learned stick entries carry their own tag, so that sync (which owns the
+ * FLOWLB_COOKIE_TAG flows) leaves them alone:
+ *
+ *   0xf1b1 PP SSSSSS MMMM   (tag, label-change policy, service, member)
+ *
+ * OVS deletes the entries a member's learn flows made when those flows go
+ * ("delete_learned"), and the policy byte makes a policy change do the
+ * same for the whole service, since entries of one policy mean nothing to
+ * another. */
+#define FLOWLB_STICK_COOKIE_TAG 0xf1b1ULL
+#define FLOWLB_STICK_COOKIE_MASK 0xffff00ffffff0000ULL  /* Service-wide. */
+
+static inline uint64_t
+pipeline_stick_cookie(uint32_t service_id, unsigned int policy,
+                      uint32_t member_id)
+{
+    return (FLOWLB_STICK_COOKIE_TAG << 48 | (uint64_t) (policy & 0xff) << 40
+            | (uint64_t) (service_id & 0xffffff) << 16 | member_id);
 }
 
 static inline uint32_t
