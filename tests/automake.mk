@@ -32,6 +32,7 @@ TESTSUITE_AT = \
 	tests/ctl.at \
 	tests/sync.at \
 	tests/services.at \
+	tests/stick.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
@@ -43,6 +44,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
+	tests/stick-packets.py \
 	tests/lb-traffic.sh \
 	tests/neigh-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
