@@ -14,6 +14,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/lb-algo-rr.c \
 	controller/lb-rate.c \
 	controller/neigh.c \
+	controller/ptb.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
 	controller/render.c \
@@ -33,6 +34,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
 	include/flowlb/pipeline.h \
+	include/flowlb/ptb.h \
 	include/flowlb/render.h \
 	include/flowlb/resolve.h \
 	include/flowlb/rest.h \
