@@ -14,9 +14,10 @@ controller_libflowlb_a_SOURCES = \
 	controller/lb-algo-rr.c \
 	controller/lb-rate.c \
 	controller/neigh.c \
-	controller/ptb.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
+	controller/pmtu.c \
+	controller/ptb.c \
 	controller/render.c \
 	controller/resolve.c \
 	controller/rest.c \
@@ -34,6 +35,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
 	include/flowlb/pipeline.h \
+	include/flowlb/pmtu.h \
 	include/flowlb/ptb.h \
 	include/flowlb/render.h \
 	include/flowlb/resolve.h \
