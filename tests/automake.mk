@@ -13,6 +13,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
+	tests/unit/test-ptb.c \
 	tests/unit/test-render.c \
 	tests/unit/test-store.c \
 	tests/unit/test-switch.c
