@@ -32,6 +32,7 @@ TESTSUITE_AT = \
 	tests/rest.at \
 	tests/ctl.at \
 	tests/sync.at \
+	tests/pmtu.at \
 	tests/services.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
@@ -45,7 +46,7 @@ AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
 	tests/lb-traffic.sh \
-	tests/neigh-scapy.py tests/fake-api.py \
+	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
