@@ -355,15 +355,20 @@ pmtu_packet_in(struct pmtu *pmtu, uint64_t dpid, const struct ofp_header *oh)
         return false;
     }
 
-    struct pmtu_switch *ps = pmtu_switch_find(pmtu, dpid);
     if (!error && pin.packet_len < total_len) {
         /* Cut by the switch: the punt asks for the whole frame. */
         error = EINVAL;
     }
-    if (error || !ps) {
+    if (error) {
         COUNTER_INC(ptb_bad);
-        VLOG_DBG_RL(&rl, "%016"PRIx64": bad too-big message dropped: %s",
-                    dpid, ovs_strerror(error ? error : ENOTCONN));
+        VLOG_DBG_RL(&rl, "%016"PRIx64": bad too-big message dropped",
+                    dpid);
+        return true;
+    }
+    struct pmtu_switch *ps = pmtu_switch_find(pmtu, dpid);
+    if (!ps) {
+        /* connmgr reports messages only after switch_up: cannot happen. */
+        COUNTER_INC(ptb_dropped);
         return true;
     }
 
