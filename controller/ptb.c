@@ -329,7 +329,15 @@ parse_ipv4(const uint8_t *p, size_t len, struct ptb_packet *ptb)
  * checked), a fragment, a code other than 0 for ICMPv6, a quoted packet
  * whose IP header is incomplete, or whose source is not the outer
  * destination, or whose IPv6 extension headers are cut.  A quoted packet
- * cut before its ports is valid: 'quoted.has_ports' says so. */
+ * cut before its ports is valid: 'quoted.has_ports' says so.  On error
+ * '*ptb' is all zeros.
+ *
+ * The checksums are checked although the member's stack checks them
+ * again: a corrupt message would otherwise cost a stick-table lookup and
+ * maybe a broadcast, and count as delivered; the sum over at most 1,280
+ * bytes costs less than the packet-in did.  The quoted packet's own
+ * checksums are not checked: it may be cut, and a router may have changed
+ * it on the way. */
 int
 ptb_parse(const void *frame, size_t len, struct ptb_packet *ptb)
 {
@@ -354,9 +362,7 @@ ptb_parse(const void *frame, size_t len, struct ptb_packet *ptb)
                  : type == ETH_TYPE_IP ? parse_ipv4(p + ofs, len - ofs, ptb)
                  : ENOMSG);
     if (error) {
-        bool is_ipv4 = ptb->is_ipv4;
         memset(ptb, 0, sizeof *ptb);
-        ptb->is_ipv4 = is_ipv4;
     }
     return error;
 }
