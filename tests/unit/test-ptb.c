@@ -8,7 +8,7 @@
  * or are good ones cut or changed here.  Whether ptb_select_member() picks
  * what OVS picks is shown against a running ovs-vswitchd by tests/pmtu.at;
  * here it is checked for what follows from OVS's rendezvous hashing, and
- * against one answer that ovs-vswitchd gave.
+ * against answers that ovs-vswitchd gave.
  */
 #include <config.h>
 #include "flowlb/ptb.h"
@@ -764,6 +764,41 @@ test_select_member_src(void)
     lb_model_destroy(model);
 }
 
+/* What ovs-vswitchd 3.1 (our build, ofproto/trace) chose with the groups
+ * the compiler makes of these services (hash basis 0x0123456789abcdef,
+ * members 1 to 3 with one bucket each):
+ *
+ *   fields(ipv6_src,ipv6_dst,ip_proto,tcp_src,tcp_dst), client
+ *   2001:db8:c1::11 port 40000 + i to 2001:db8:f10::100 port 80;
+ *   fields(ip_src), client 203.0.113.(1 + i) to 198.51.100.100. */
+static void
+test_select_member_ovs_answers(void)
+{
+    static const uint32_t tcp6[12] = { 2, 1, 2, 3, 3, 3, 3, 2, 3, 1, 2, 2 };
+    static const uint32_t src4[8] = { 1, 1, 3, 3, 3, 2, 2, 1 };
+    struct lb_model *model = one_service_model(
+        "2001:db8:f10::100", "\"protocol\": \"tcp\", \"ports\": [80], "
+        "\"key\": \"5tuple\"", 3);
+    for (size_t i = 0; i < ARRAY_SIZE(tcp6); i++) {
+        CU_ASSERT_EQUAL(pick(model, 40000 + i), tcp6[i]);
+    }
+    lb_model_destroy(model);
+
+    model = one_service_model("198.51.100.100", "\"protocol\": \"any\", "
+                              "\"ports\": [], \"key\": \"src\"", 3);
+    const struct lb_service *svc = lb_service_find(model, 1);
+    for (size_t i = 0; i < ARRAY_SIZE(src4); i++) {
+        char s[INET_ADDRSTRLEN];
+        snprintf(s, sizeof s, "203.0.113.%"PRIuSIZE, i + 1);
+        struct ptb_tuple t = tuple(s, "198.51.100.100", IPPROTO_UDP, 5000,
+                                   53);
+        uint32_t member = 0;
+        CU_ASSERT_EQUAL(ptb_select_member(svc, &t, &member), 0);
+        CU_ASSERT_EQUAL(member, src4[i]);
+    }
+    lb_model_destroy(model);
+}
+
 static void
 test_member_mac(void)
 {
@@ -813,6 +848,8 @@ unit_register_ptb(void)
         { "select member: 5tuple, rendezvous", test_select_member },
         { "select member: weights", test_select_member_weights },
         { "select member: src key, IPv4", test_select_member_src },
+        { "select member: what ovs-vswitchd chose",
+          test_select_member_ovs_answers },
         { "member takes traffic", test_member_mac },
         CU_TEST_INFO_NULL,
     };
