@@ -267,7 +267,7 @@ usage(void)
            "                            other traffic (default: normal)\n"
            "  --resolve-interval=SECS   re-solicit known member MACs every\n"
            "                            SECS (default: %d); unknown: every 1 s\n"
-           "  --stats-interval=SECS     poll group statistics every SECS\n"
+           "  --stats-interval=SECS     poll statistics every SECS\n"
            "                            (default: %d)\n"
            "  --audit-interval=SECS     re-read each switch every SECS and\n"
            "                            repair flows changed behind flowlbd's\n"

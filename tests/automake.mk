@@ -34,6 +34,7 @@ TESTSUITE_AT = \
 	tests/sync.at \
 	tests/pmtu.at \
 	tests/services.at \
+	tests/stick.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
@@ -45,6 +46,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
+	tests/stick-packets.py \
 	tests/lb-traffic.sh \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
