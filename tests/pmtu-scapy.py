@@ -53,7 +53,8 @@ def reply6(vip, client, vport, cport, proto="tcp"):
 
 
 def eth():
-    return Ether(src=ROUTER_MAC, dst=os.environ.get("VMAC", "ff:ff:ff:ff:ff:ff"))
+    vmac = os.environ.get("VMAC", "ff:ff:ff:ff:ff:ff")
+    return Ether(src=ROUTER_MAC, dst=vmac)
 
 
 def ptb6(vip, client, vport, cport, proto="tcp"):
