@@ -23,6 +23,7 @@
 #include "flowlb/connmgr.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
+#include "flowlb/pmtu.h"
 #include "flowlb/render.h"
 #include "flowlb/resolve.h"
 #include "flowlb/rest.h"
@@ -289,6 +290,7 @@ usage(void)
 struct wiring {
     struct sync *sync;
     struct resolve *resolve;
+    struct pmtu *pmtu;
 };
 
 /* The REST API changed the model: learn MACs already known for new
@@ -337,6 +339,7 @@ switch_up_cb(uint64_t dpid, struct ofconn *ofconn, void *w_)
     struct wiring *w = w_;
     sync_switch_up(w->sync, dpid, ofconn);
     resolve_switch_up(w->resolve, dpid, ofconn);
+    pmtu_switch_up(w->pmtu, dpid, ofconn);
 }
 
 static void
@@ -345,16 +348,22 @@ switch_down_cb(uint64_t dpid, void *w_)
     struct wiring *w = w_;
     sync_switch_down(w->sync, dpid);
     resolve_switch_down(w->resolve, dpid);
+    pmtu_switch_down(w->pmtu, dpid);
 }
 
+/* Packet-ins are ICMP too-big messages (pmtu's) or neighbour discovery
+ * (resolve's); the answers to pmtu's stick-table lookups are pmtu's, the
+ * other replies sync's. */
 static void
 switch_msg_cb(uint64_t dpid, struct ofconn *ofconn OVS_UNUSED,
               enum ofptype type, const struct ofp_header *oh, void *w_)
 {
     struct wiring *w = w_;
     if (type == OFPTYPE_PACKET_IN) {
-        resolve_packet_in(w->resolve, dpid, oh);
-    } else {
+        if (!pmtu_packet_in(w->pmtu, dpid, oh)) {
+            resolve_packet_in(w->resolve, dpid, oh);
+        }
+    } else if (!pmtu_handle_msg(w->pmtu, dpid, type, oh)) {
         sync_handle_msg(w->sync, dpid, type, oh);
     }
 }
@@ -406,6 +415,7 @@ main(int argc, char *argv[])
     struct wiring w;
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
+    w.pmtu = pmtu_create(base, model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
 
@@ -453,6 +463,7 @@ main(int argc, char *argv[])
     connmgr_destroy(connmgr);
     rest_destroy(rest);
     resolve_destroy(w.resolve);
+    pmtu_destroy(w.pmtu);
     sync_destroy(w.sync);
     switch_registry_destroy(switches);
     lb_model_destroy(model);
