@@ -266,12 +266,13 @@ usage(void)
            "                            each switch, so it keeps switching\n"
            "                            other traffic (default: normal)\n"
            "  --resolve-interval=SECS   re-solicit known member MACs every\n"
-           "                            SECS (default: %d); unknown: every 1 s\n"
+           "                            SECS (default: %d); unknown ones\n"
+           "                            every 1 s\n"
            "  --stats-interval=SECS     poll statistics every SECS\n"
            "                            (default: %d)\n"
            "  --audit-interval=SECS     re-read each switch every SECS and\n"
-           "                            repair flows changed behind flowlbd's\n"
-           "                            back (default: %d)\n",
+           "                            repair flows changed behind\n"
+           "                            flowlbd's back (default: %d)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
