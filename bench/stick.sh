@@ -137,10 +137,17 @@ stop_pidfile() {
 # workers, then to the parent.
 stop_trafgen() {
     [ -f "$work/trafgen.pid" ] || return 0
-    for child in $(pgrep -P "$(cat "$work/trafgen.pid")"); do
+    children=$(pgrep -P "$(cat "$work/trafgen.pid")" || true)
+    for child in $children; do
         kill -INT "$child" 2> /dev/null || true
     done
     stop_pidfile "$work/trafgen.pid" INT
+    for child in $children; do
+        if alive "$child"; then
+            sleep 1
+            kill -9 "$child" 2> /dev/null || true
+        fi
+    done
 }
 
 cleanup() {
@@ -354,7 +361,9 @@ pmd_stat() {
 trafgen_start() {
     p=$1
     shift
-    in_ns c taskset -c "$GEN_CPU" trafgen -o "$(dev_of $p)" \
+    # Not through in_ns: $! must be trafgen's pid (ip and taskset exec it),
+    # not a subshell's.
+    ip netns exec "$tag-c" taskset -c "$GEN_CPU" trafgen -o "$(dev_of $p)" \
         -i "$work/$p.cfg" -P 1 --no-sock-mem -Q -C "$@" \
         > "$work/trafgen.out" 2>&1 &
     echo $! > "$work/trafgen.pid"
@@ -401,8 +410,8 @@ megaflow_pass() {
     fup=$(pmd_stat 'miss with failed upcall')
     if [ $1 = stateful ]; then
         ofctl dump-flows br0 > "$work/openflow-$1-$2.txt"
-        t10=$(grep -c 'table=10,' "$work/openflow-$1-$2.txt" || true)
-        t11=$(grep -c 'table=11,' "$work/openflow-$1-$2.txt" || true)
+        t10=$(grep 'cookie=0xf1b1' "$work/openflow-$1-$2.txt" | grep -c ' table=10,' || true)
+        t11=$(grep 'cookie=0xf1b1' "$work/openflow-$1-$2.txt" | grep -c ' table=11,' || true)
         stick="$t10+$t11"
     else
         stick=-
@@ -434,28 +443,41 @@ echo
 # 2. Forwarding rates.
 
 hz=$(getconf CLK_TCK)
-# rate_run PIPELINE ROUND: appends "PIPELINE ROUND pps offered cpu dp" to
-# $work/rates: frames the sinks received, frames the client sent, per
-# second, ovs-vswitchd's CPU use, packets the datapath received per
-# second (more at the sinks than that means something was flooded).
+# snapshot DEV: "TIME SINKS_RX CLIENT_TX OVS_TX OVS_CPU BUSY" for the
+# pipeline whose client sends on DEV (eth0: br0, p ports; eth1: br1, q
+# ports): the frames the sinks received, the client sent and ovs-vswitchd
+# sent to the sinks (the switch side of their veths), ovs-vswitchd's CPU
+# time and the whole machine's busy time (ticks).  Only kernel counters:
+# ovs-appctl would wait for the busy main thread.
+snapshot() {
+    if [ "$1" = eth0 ]; then sw=p; else sw=q; fi
+    echo "$(date +%s.%N) $(sink_rx "$1") $(counter c "$1" tx)" \
+         "$(ip -n "$tag-sw" -s -j link show | jq --arg p "$sw" '
+              [.[] | select(.ifname | test("^" + $p + "[2-9]$"))
+               | .stats64.tx.packets] | add')" \
+         "$(vswitchd_cpu)" \
+         "$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)"
+}
+
+# rate_run PIPELINE ROUND: appends "PIPELINE ROUND PPS OFFERED OVS_TX CPU
+# BUSY" to $work/rates: per second, the frames the sinks received, the
+# client sent and ovs-vswitchd sent; ovs-vswitchd's CPU use and the
+# machine's (1.00 = one core).
 rate_run() {
     dev=$(dev_of $1)
     appctl revalidator/purge > /dev/null
     trafgen_start $1
     sleep "$WARMUP"
-    t0=$(date +%s.%N) rx0=$(sink_rx $dev) tx0=$(counter c $dev tx)
-    c0=$(vswitchd_cpu) dp0=$(pmd_stat 'packets received')
+    s0=$(snapshot $dev)
     sleep "$MEASURE"
-    t1=$(date +%s.%N) rx1=$(sink_rx $dev) tx1=$(counter c $dev tx)
-    c1=$(vswitchd_cpu) dp1=$(pmd_stat 'packets received')
+    s1=$(snapshot $dev)
     stop_trafgen
     wait 2> /dev/null || true
-    echo "$1 $2 $t0 $t1 $rx0 $rx1 $tx0 $tx1 $c0 $c1 $dp0 $dp1" \
-        | awk -v hz=$hz '{
-        d = $4 - $3
-        printf "%s %d %.0f %.0f %.2f %.0f\n", $1, $2, ($6 - $5) / d,
-               ($8 - $7) / d, ($10 - $9) / hz / d, ($12 - $11) / d }' \
-        >> "$work/rates"
+    echo "$1 $2 $s0 $s1" | awk -v hz=$hz '{
+        d = $9 - $3
+        printf "%s %d %.0f %.0f %.0f %.2f %.2f\n", $1, $2, ($10 - $4) / d,
+               ($11 - $5) / d, ($12 - $6) / d, ($13 - $7) / hz / d,
+               ($14 - $8) / hz / d }' >> "$work/rates"
 }
 
 : > "$work/rates"
@@ -474,27 +496,35 @@ echo
 cp "$work/rates" "$work/rates.txt"
 
 echo
-echo "Per round, frames forwarded per second (kpps):"
+# The rates file: PIPELINE ROUND PPS OFFERED OVS_TX CPU BUSY.  us/packet:
+# ovs-vswitchd's CPU time per frame it sent, which does not depend on how
+# much of the CPU it got (the machine may be shared).
+echo "Per round: frames forwarded per second (kpps), ovs-vswitchd CPU per"
+echo "frame forwarded (us), the machine's CPU use (busy, 2.00 = both cores):"
 awk '
-    { pps[$1, $2] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+    { pps[$1, $2] = $3; us[$1, $2] = $5 ? $6 * 1e6 / $5 : 0
+      busy[$2] = busy[$2] " " $7
+      if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
       if ($2 > rounds) rounds = $2 }
     END {
-        printf "%-9s", "round"
-        for (i = 1; i <= n; i++) printf " %9s", order[i]
-        printf "\n"
+        printf "%-6s", "round"
+        for (i = 1; i <= n; i++) printf " %16s", order[i] " kpps/us"
+        printf "  busy\n"
         for (r = 1; r <= rounds; r++) {
-            printf "%-9d", r
+            printf "%-6d", r
             for (i = 1; i <= n; i++)
-                printf " %9s", ((order[i], r) in pps) ? sprintf("%.1f", pps[order[i], r] / 1000) : "-"
-            printf "\n"
+                printf " %16s", ((order[i], r) in pps) ? sprintf("%.1f/%.2f", pps[order[i], r] / 1000, us[order[i], r]) : "-"
+            printf " %s\n", busy[r]
         }
     }' "$work/rates"
 
 echo
-echo "Medians over the rounds (min-max); ratio: each round's rate over the"
-echo "mean of the plain rounds around it; offered: frames trafgen sent;"
-echo "sinks/dp: frames the sinks received over packets the datapath received"
-echo "(above 1: flooded); cpu: ovs-vswitchd's CPU use (1.00 = one core)."
+echo "Medians over the rounds (min-max).  rate ratio: a round's rate over"
+echo "the mean of the plain rounds before and after it; cpu ratio: the same"
+echo "for ovs-vswitchd's CPU per frame, inverted (plain us / pipeline us, so"
+echo "that, like the rate ratio, 1 is as fast as plain and less is slower);"
+echo "offered: frames trafgen sent; sinks/ovs: frames the sinks received"
+echo "over frames ovs-vswitchd sent them."
 awk '
     function sort(a, n,    i, j, t) {
         for (i = 2; i <= n; i++)
@@ -505,29 +535,36 @@ awk '
     function med(a, n) {
         return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
-    { pps[$1, $2] = $3; off[$1, $2] = $4; cpu[$1, $2] = $5; dp[$1, $2] = $6
+    function range(a, n, f) {
+        sort(a, n)
+        return sprintf(f " (" f "-" f ")", med(a, n), a[1], a[n])
+    }
+    { pps[$1, $2] = $3; off[$1, $2] = $4; otx[$1, $2] = $5
+      us[$1, $2] = $5 ? $6 * 1e6 / $5 : 0
       if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
       if ($2 > rounds) rounds = $2 }
     END {
-        printf "%-9s %18s %18s %18s %7s %5s\n", "pipeline", "kpps", "ratio",
-               "offered kpps", "sinks/dp", "cpu"
+        printf "%-9s %17s %20s %17s %20s %17s %9s\n", "pipeline", "kpps",
+               "rate ratio", "us/frame", "cpu ratio", "offered kpps",
+               "sinks/ovs"
         for (i = 1; i <= n; i++) {
             p = order[i]; k = 0
             delete a; delete b; delete c; delete d; delete e
             for (r = 1; r <= rounds; r++) {
                 if (!((p, r) in pps)) continue
                 k++
-                a[k] = pps[p, r] / 1000; c[k] = off[p, r] / 1000
-                d[k] = cpu[p, r]; e[k] = dp[p, r] ? pps[p, r] / dp[p, r] : 0
-                base = (pps["plain", r] + pps["plain", r + 1]) / 2
-                if (p == "plain") base = pps["plain", r]
-                b[k] = pps[p, r] / base
+                a[k] = pps[p, r] / 1000; c[k] = us[p, r]
+                d[k] = off[p, r] / 1000
+                e[k] = otx[p, r] ? pps[p, r] / otx[p, r] : 0
+                if (p == "plain") continue
+                b[k] = 2 * pps[p, r] / (pps["plain", r] + pps["plain", r + 1])
+                f[k] = (us["plain", r] + us["plain", r + 1]) / 2 / us[p, r]
             }
-            sort(a, k); sort(b, k); sort(c, k); sort(d, k); sort(e, k)
-            printf "%-9s %18s %18s %18s %7.2f %5.2f\n", p,
-                   sprintf("%.1f (%.1f-%.1f)", med(a, k), a[1], a[k]),
-                   p == "plain" ? "1" : sprintf("%.3f (%.3f-%.3f)", med(b, k), b[1], b[k]),
-                   sprintf("%.1f (%.1f-%.1f)", med(c, k), c[1], c[k]),
-                   med(e, k), med(d, k)
+            printf "%-9s %17s %20s %17s %20s %17s %9s\n", p,
+                   range(a, k, "%.1f"),
+                   p == "plain" ? "1" : range(b, k, "%.3f"),
+                   range(c, k, "%.2f"),
+                   p == "plain" ? "1" : range(f, k, "%.3f"),
+                   range(d, k, "%.0f"), sprintf("%.3f", med(e, k))
         }
     }' "$work/rates"
