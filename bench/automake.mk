@@ -10,7 +10,7 @@ bench_odp_bench_LDADD = $(OVS_LIBS)
 bench_odp_bench_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 
 EXTRA_DIST += bench/odp-actions.sh bench/megaflows.sh bench/services.sh \
-	bench/services-client.py
+	bench/services-client.py bench/stick.sh bench/stick-gen.py
 
 bench: bench/odp-bench
 	ODP_BENCH='$(abs_builddir)/bench/odp-bench' \
@@ -23,3 +23,9 @@ bench-services: controller/flowlbd
 	OVS_BUILDDIR='$(OVS_BUILDDIR)' FLOWLBD='$(abs_builddir)/controller/flowlbd' \
 		$(SHELL) $(srcdir)/bench/services.sh
 .PHONY: bench-services
+
+# Needs root, network namespaces and trafgen (netsniff-ng); about 6 minutes.
+bench-stick: controller/flowlbd
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' FLOWLBD='$(abs_builddir)/controller/flowlbd' \
+		$(SHELL) $(srcdir)/bench/stick.sh
+.PHONY: bench-stick
