@@ -426,6 +426,34 @@ megaflow_pass() {
         "$stick"
 }
 
+# split_sessions PIPELINE: the sessions (labels) whose packets the datapath's
+# megaflows send to more than one place: the actions of the megaflows with
+# the session's label, and of those that match no label (which apply to
+# every session).
+split_sessions() {
+    sed -n 's/.*ipv6(\([^)]*\)).*actions:\(.*\)/\1 \2/p' \
+        "$work/megaflows-$1-established.txt" | awk '
+        { label = "any"
+          if (match($1, /label=0x[0-9a-f]*/))
+              label = substr($1, RSTART + 6, RLENGTH - 6)
+          act[label, $2] = 1; if (label != "any") labels[label] = 1
+          else anyact[$2] = 1 }
+        END {
+            n = 0; split_ = 0
+            for (l in labels) {
+                n++; k = 0
+                delete seen
+                for (key in act) {
+                    split(key, f, SUBSEP)
+                    if (f[1] == l && !(f[2] in seen)) { seen[f[2]] = 1; k++ }
+                }
+                for (a in anyact) if (!(a in seen)) { seen[a] = 1; k++ }
+                if (k > 1) split_++
+            }
+            printf "%d of %d", split_, n
+        }'
+}
+
 echo "1. Megaflows and upcalls: each pass sends the $cycle packets once," \
      "$GEN_GAP apart;"
 echo "counts are cumulative from an empty datapath (revalidator/purge)" \
@@ -442,6 +470,12 @@ echo "dp/sinks: packets the datapath received (cumulative), packets the" \
      "sinks received in this pass;"
 echo "megaflows: also by IPv6 fragment kind (frag=no/first/later);" \
      "stick: learned entries in tables 10+11."
+printf 'Sessions (labels) whose packets the megaflows send to more than' 
+printf ' one member:'
+for p in $pipelines; do
+    printf ' %s %s;' $p "$(split_sessions $p)"
+done
+echo
 echo
 
 # ---------------------------------------------------------------------------
