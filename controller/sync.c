@@ -1390,8 +1390,7 @@ sync_handle_flow_counters(struct sync_switch *sw,
             && fs.match.wc.masks.regs[0] == UINT32_MAX) {
             member_id = fs.match.flow.regs[0];
         } else if (!(fs.table_id == PIPELINE_TABLE_CLASSIFY
-                     && (fs.priority == PIPELINE_PRIO_FRAG
-                         || fs.priority == PIPELINE_PRIO_FRAG_LATER))
+                     && fs.priority == PIPELINE_PRIO_FRAG)
                    && !(fs.table_id == PIPELINE_TABLE_DECIDE
                         && fs.priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
             continue;
