@@ -17,6 +17,10 @@
  * hold any NS, NA or ARP frame with room for VLAN tags. */
 #define PUNT_ACTION "CONTROLLER:256"
 
+/* ICMP "too big" messages are punted whole, since flowlbd forwards them to
+ * a member (RFC 4443 keeps a Packet Too Big within 1280 bytes). */
+#define PUNT_WHOLE_ACTION "CONTROLLER:65535"
+
 void
 compiler_output_init(struct compiler_output *out)
 {
@@ -66,18 +70,22 @@ compiler_service_on_switch(const struct lb_service *svc, uint64_t dpid)
 static bool
 member_usable(const struct lb_member *m, struct eth_addr *mac)
 {
-    if (m->state != LB_MEMBER_ENABLED) {
-        return false;
-    }
-    if (m->has_mac) {
-        *mac = m->mac;
-        return true;
-    }
-    if (m->resolved) {
-        *mac = m->resolved_mac;
-        return true;
-    }
-    return false;
+    return m->state == LB_MEMBER_ENABLED && lb_member_mac(m, mac);
+}
+
+/* In a stateful service, a member keeps its sessions (its stick entries
+ * and the flows that forward them) while it is enabled or draining and its
+ * MAC is known.  Disabling or removing it deletes its entries. */
+static bool
+member_keeps_sessions(const struct lb_member *m, struct eth_addr *mac)
+{
+    return m->state != LB_MEMBER_DISABLED && lb_member_mac(m, mac);
+}
+
+static bool
+service_is_stateful(const struct lb_service *svc)
+{
+    return svc->persistence == LB_PERSIST_STATEFUL;
 }
 
 /* Bucket ids carry the member id, so that group statistics map back to
@@ -120,9 +128,17 @@ put_buckets(struct ds *ds, const struct lb_service *svc)
         unsigned int n = m->weight / divisor;
         for (unsigned int i = 0; i < n; i++) {
             ds_put_format(ds, ",bucket=bucket_id:%"PRIu32",weight:1,"
-                          "actions=set_field:"ETH_ADDR_FMT"->eth_dst,NORMAL",
-                          (m->id << BUCKET_REPLICA_BITS) | i,
-                          ETH_ADDR_ARGS(mac));
+                          "actions=", (m->id << BUCKET_REPLICA_BITS) | i);
+            if (service_is_stateful(svc)) {
+                /* The member's learn flow records the session, then its
+                 * forward flow sends the packet on. */
+                ds_put_format(ds, "set_field:%"PRIu32"->"
+                              PIPELINE_REG_MEMBER",resubmit(,%d)",
+                              m->id, PIPELINE_TABLE_LEARN);
+            } else {
+                ds_put_format(ds, "set_field:"ETH_ADDR_FMT"->eth_dst,NORMAL",
+                              ETH_ADDR_ARGS(mac));
+            }
         }
     }
 }
@@ -179,13 +195,19 @@ put_group(struct svec *groups, const struct lb_service *svc,
     svec_add_nocopy(groups, ds_steal_cstr(&ds));
 }
 
-/* Appends "cookie=...,table=0,priority=N," to 'ds'. */
+/* Appends "cookie=...,table=T,priority=N," to 'ds'. */
+static void
+put_table_flow_head(struct ds *ds, uint32_t service_id, int table,
+                    int priority)
+{
+    ds_put_format(ds, "cookie=%#"PRIx64",table=%d,priority=%d,",
+                  pipeline_cookie(service_id), table, priority);
+}
+
 static void
 put_flow_head(struct ds *ds, uint32_t service_id, int priority)
 {
-    ds_put_format(ds, "cookie=%#"PRIx64",table=%d,priority=%d,",
-                  pipeline_cookie(service_id), PIPELINE_TABLE_CLASSIFY,
-                  priority);
+    put_table_flow_head(ds, service_id, PIPELINE_TABLE_CLASSIFY, priority);
 }
 
 /* Appends the match on traffic to 'svc', without ports, to 'ds'. */
@@ -201,9 +223,11 @@ put_vip_match(struct ds *ds, const struct lb_service *svc)
     put_addr(ds, &svc->vip, svc->is_ipv4);
 }
 
+/* Appends one flow per port of 'svc' (one in all for every port) that
+ * match its traffic, and 'extra', and do 'actions'. */
 static void
 put_vip_flows(struct svec *flows, const struct lb_service *svc,
-              int priority, const char *extra, unsigned int kind)
+              int priority, const char *extra, const char *actions)
 {
     size_t n = MAX(svc->n_ports, 1);
 
@@ -217,10 +241,299 @@ put_vip_flows(struct svec *flows, const struct lb_service *svc,
         if (svc->n_ports) {
             ds_put_format(&ds, ",tp_dst=%"PRIu16, svc->ports[i]);
         }
-        ds_put_format(&ds, ",actions=group:%"PRIu32,
-                      pipeline_group_id(svc->id, kind));
+        ds_put_format(&ds, ",actions=%s", actions);
         svec_add_nocopy(flows, ds_steal_cstr(&ds));
     }
+}
+
+/* Appends the flow for fragments of 'svc''s traffic.  The switch runs with
+ * fragment handling "normal" (ofconn sets it when it connects), so every
+ * fragment, the first too, has ports 0: fragments cannot be told apart by
+ * port, and whatever key they go by must leave ports out. */
+static void
+put_frag_flow(struct svec *flows, const struct lb_service *svc,
+              int priority, const char *extra, const char *actions)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    put_flow_head(&ds, svc->id, priority);
+    put_vip_match(&ds, svc);
+    ds_put_cstr(&ds, ",ip_frag=yes");
+    if (extra) {
+        ds_put_format(&ds, ",%s", extra);
+    }
+    ds_put_format(&ds, ",actions=%s", actions);
+    svec_add_nocopy(flows, ds_steal_cstr(&ds));
+}
+
+static char *
+group_action(const struct lb_service *svc, unsigned int kind)
+{
+    return xasprintf("group:%"PRIu32, pipeline_group_id(svc->id, kind));
+}
+
+/* The stateless pipeline: table 0 sends each packet to a select group. */
+static void
+put_stateless(const struct lb_service *svc, struct compiler_output *out)
+{
+    char *to_label = group_action(svc, PIPELINE_GROUP_LABEL);
+    char *to_tuple = group_action(svc, PIPELINE_GROUP_5TUPLE);
+
+    if (service_has_label_key(svc)) {
+        /* RFC 7098 section 3: a zero label says nothing about the flow, so
+         * such packets fall back to the 5-tuple, which for fragments is
+         * source, destination and protocol. */
+        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG_ZERO_LABEL,
+                      "ipv6_label=0", to_tuple);
+        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL, to_label);
+        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP_ZERO_LABEL,
+                      "ipv6_label=0", to_tuple);
+        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL, to_label);
+        put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
+    } else {
+        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL, to_tuple);
+        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL, to_tuple);
+    }
+    put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+    free(to_label);
+    free(to_tuple);
+}
+
+/* The transports whose ports a stateful service learns. */
+static size_t
+service_transports(const struct lb_service *svc, const char *names[2])
+{
+    size_t n = 0;
+    if (svc->protocol != LB_PROTO_UDP) {
+        names[n++] = "tcp";
+    }
+    if (svc->protocol != LB_PROTO_TCP) {
+        names[n++] = "udp";
+    }
+    return n;
+}
+
+/* Appends to 'ds' a learn action that records, in 'table', the session of
+ * the packet at hand for member 'm': its 5-tuple (and label, if
+ * 'with_label'), or with 'transport' NULL its label key, and loads 'value'
+ * into 'reg' when a later packet matches. */
+static void
+put_learn(struct ds *ds, const struct lb_service *svc,
+          const struct lb_member *m, int table, const char *transport,
+          bool with_label, uint32_t value, const char *reg)
+{
+    const char *upper = !transport ? NULL
+                        : !strcmp(transport, "tcp") ? "TCP" : "UDP";
+
+    ds_put_format(ds, "learn(table=%d,idle_timeout=%d,priority=%d,"
+                  "delete_learned,cookie=%#"PRIx64",NXM_NX_REG1[],",
+                  table, svc->idle_timeout, PIPELINE_PRIO_STICK,
+                  lb_service_stick_cookie(svc, m->id));
+    if (svc->is_ipv4) {
+        ds_put_cstr(ds, "eth_type=0x800,");
+    } else {
+        ds_put_cstr(ds, "eth_type=0x86dd,");
+    }
+    if (upper) {
+        ds_put_format(ds, "nw_proto=%d,", !strcmp(transport, "tcp")
+                      ? IPPROTO_TCP : IPPROTO_UDP);
+    }
+    if (svc->is_ipv4) {
+        ds_put_cstr(ds, "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],");
+    } else {
+        ds_put_cstr(ds, "NXM_NX_IPV6_SRC[],NXM_NX_IPV6_DST[],");
+    }
+    if (upper) {
+        ds_put_format(ds, "NXM_OF_%s_SRC[],NXM_OF_%s_DST[],", upper, upper);
+    }
+    if (with_label) {
+        ds_put_cstr(ds, "NXM_NX_IPV6_LABEL[],");
+    }
+    ds_put_format(ds, "load:%"PRIu32"->NXM_NX_REG%s[])", value,
+                  reg + strlen("reg"));
+}
+
+/* Appends member 'm''s flows in the learn and forward tables. */
+static void
+put_member_flows(struct svec *flows, const struct lb_service *svc,
+                 const struct lb_member *m, struct eth_addr mac)
+{
+    const char *transports[2];
+    size_t n_transports = service_transports(svc, transports);
+    char *resubmit = xasprintf("resubmit(,%d)", PIPELINE_TABLE_FORWARD);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < n_transports; i++) {
+        const char *t = transports[i];
+
+        /* A packet with ports: learn its 5-tuple, and unless the label is
+         * zero (RFC 7098 section 3: it says nothing), its label key. */
+        for (int zero_label = 1; zero_label >= 0; zero_label--) {
+            if (zero_label && svc->is_ipv4) {
+                continue;
+            }
+            put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_LEARN,
+                                zero_label ? 30 : 25);
+            ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32","
+                          PIPELINE_REG_MEMBER"=%"PRIu32",%s%s,ip_frag=no%s,"
+                          "actions=", svc->id, m->id, t,
+                          svc->is_ipv4 ? "" : "6",
+                          zero_label ? ",ipv6_label=0" : "");
+            put_learn(&ds, svc, m, PIPELINE_TABLE_STICK_5TUPLE, t,
+                      svc->label_change == LB_LABEL_REBALANCE, m->id,
+                      PIPELINE_REG_TUPLE_MEMBER);
+            if (svc->label_change == LB_LABEL_DROP) {
+                ds_put_char(&ds, ',');
+                put_learn(&ds, svc, m, PIPELINE_TABLE_LABEL_CHECK, t, true,
+                          1, PIPELINE_REG_LABEL_SEEN);
+            }
+            if (!zero_label && !svc->is_ipv4) {
+                ds_put_char(&ds, ',');
+                put_learn(&ds, svc, m, PIPELINE_TABLE_STICK_LABEL, NULL,
+                          true, m->id, PIPELINE_REG_LABEL_MEMBER);
+            }
+            ds_put_format(&ds, ",%s", resubmit);
+            svec_add_nocopy(flows, ds_steal_cstr(&ds));
+        }
+    }
+
+    /* Fragments and other protocols: only the label key, if any. */
+    if (svc->is_ipv4) {
+        put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_LEARN, 0);
+        ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32","
+                      PIPELINE_REG_MEMBER"=%"PRIu32",actions=%s",
+                      svc->id, m->id, resubmit);
+        svec_add_nocopy(flows, ds_steal_cstr(&ds));
+    } else {
+        put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_LEARN, 10);
+        ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32","
+                      PIPELINE_REG_MEMBER"=%"PRIu32",ipv6,ipv6_label=0,"
+                      "actions=%s", svc->id, m->id, resubmit);
+        svec_add_nocopy(flows, ds_steal_cstr(&ds));
+
+        put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_LEARN, 0);
+        ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32","
+                      PIPELINE_REG_MEMBER"=%"PRIu32",ipv6,actions=",
+                      svc->id, m->id);
+        put_learn(&ds, svc, m, PIPELINE_TABLE_STICK_LABEL, NULL, true,
+                  m->id, PIPELINE_REG_LABEL_MEMBER);
+        ds_put_format(&ds, ",%s", resubmit);
+        svec_add_nocopy(flows, ds_steal_cstr(&ds));
+    }
+
+    put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_FORWARD, 0);
+    ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32","PIPELINE_REG_MEMBER
+                  "=%"PRIu32",actions=set_field:"ETH_ADDR_FMT"->eth_dst,"
+                  "NORMAL", svc->id, m->id, ETH_ADDR_ARGS(mac));
+    svec_add_nocopy(flows, ds_steal_cstr(&ds));
+    free(resubmit);
+}
+
+/* Appends a decide-table flow of 'svc'. */
+static void
+put_decide(struct svec *flows, const struct lb_service *svc, int priority,
+           const char *match, const char *actions)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    put_table_flow_head(&ds, svc->id, PIPELINE_TABLE_DECIDE, priority);
+    ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32"%s%s,actions=%s",
+                  svc->id, *match ? "," : "", match, actions);
+    svec_add_nocopy(flows, ds_steal_cstr(&ds));
+}
+
+/* The stateful pipeline (docs/pipeline.md): table 0 names the service in
+ * reg1 and looks the packet up in the stick tables, whose entries load the
+ * member they recorded; the decide table prefers the 5-tuple entry, then
+ * the label entry, then the select group; the member's learn flow records
+ * the session and its forward flow delivers.  Every packet goes through the
+ * learn flow, not only the first: OVS runs learn actions when it
+ * translates a flow for the datapath, not per packet, and relearning on a
+ * stuck packet is what records a new label under "follow". */
+static void
+put_stateful(const struct lb_service *svc, struct compiler_output *out)
+{
+    bool label_key = service_has_label_key(svc);
+    char *to_tuple = group_action(svc, PIPELINE_GROUP_5TUPLE);
+    char *to_key = group_action(svc, label_key ? PIPELINE_GROUP_LABEL
+                                               : PIPELINE_GROUP_5TUPLE);
+    struct ds actions = DS_EMPTY_INITIALIZER;
+
+    /* Table 0. */
+    ds_put_format(&actions, "set_field:%"PRIu32"->"PIPELINE_REG_SERVICE",",
+                  svc->id);
+    if (svc->is_ipv4) {
+        /* No label: IPv4 fragments go by source, destination and protocol,
+         * which the 5-tuple group hashes with ports 0. */
+        ds_put_cstr(&actions, to_tuple);
+    } else {
+        ds_put_format(&actions, "resubmit(,%d),resubmit(,%d)",
+                      PIPELINE_TABLE_STICK_LABEL, PIPELINE_TABLE_DECIDE);
+    }
+    put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL,
+                  ds_cstr(&actions));
+
+    ds_clear(&actions);
+    ds_put_format(&actions, "set_field:%"PRIu32"->"PIPELINE_REG_SERVICE","
+                  "resubmit(,%d),", svc->id, PIPELINE_TABLE_STICK_5TUPLE);
+    if (!svc->is_ipv4) {
+        ds_put_format(&actions, "resubmit(,%d),",
+                      PIPELINE_TABLE_STICK_LABEL);
+    }
+    if (svc->label_change == LB_LABEL_DROP) {
+        ds_put_format(&actions, "resubmit(,%d),",
+                      PIPELINE_TABLE_LABEL_CHECK);
+    }
+    ds_put_format(&actions, "resubmit(,%d)", PIPELINE_TABLE_DECIDE);
+    put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL,
+                  ds_cstr(&actions));
+
+    /* The decide table. */
+    char *from_label = xasprintf("move:NXM_NX_REG2[]->NXM_NX_REG0[],"
+                                 "resubmit(,%d)", PIPELINE_TABLE_LEARN);
+    char *from_tuple = xasprintf("move:NXM_NX_REG3[]->NXM_NX_REG0[],"
+                                 "resubmit(,%d)", PIPELINE_TABLE_LEARN);
+    if (svc->is_ipv4) {
+        put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW,
+                   PIPELINE_REG_TUPLE_MEMBER"=0", to_tuple);
+    } else {
+        if (label_key) {
+            put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW_ZERO,
+                       "ipv6,"PIPELINE_REG_LABEL_MEMBER"=0,"
+                       PIPELINE_REG_TUPLE_MEMBER"=0,ipv6_label=0", to_tuple);
+        }
+        put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW,
+                   PIPELINE_REG_LABEL_MEMBER"=0,"PIPELINE_REG_TUPLE_MEMBER
+                   "=0", to_key);
+        put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_LABEL,
+                   PIPELINE_REG_TUPLE_MEMBER"=0", from_label);
+        if (svc->label_change == LB_LABEL_DROP) {
+            /* RFC 7098 section 5: a known 5-tuple under a label it was
+             * never seen with may be spoofed.  The flow's packet counter
+             * is the service's label_change_drops. */
+            put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_SUSPECT,
+                       PIPELINE_REG_LABEL_SEEN"=0", "drop");
+        }
+    }
+    put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_TUPLE, "", from_tuple);
+
+    /* The members' learn and forward flows. */
+    const struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        struct eth_addr mac;
+        if (member_keeps_sessions(m, &mac)) {
+            put_member_flows(&out->flows, svc, m, mac);
+        }
+    }
+
+    if (label_key) {
+        put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
+    }
+    put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+
+    free(from_label);
+    free(from_tuple);
+    ds_destroy(&actions);
+    free(to_tuple);
+    free(to_key);
 }
 
 /* Compiles 'svc' into 'out': its groups, the flows that send its traffic
@@ -242,19 +555,25 @@ compiler_service(const struct lb_service *svc, struct compiler_output *out)
     ds_put_cstr(&ds, ",actions="PUNT_ACTION);
     svec_add_nocopy(&out->flows, ds_steal_cstr(&ds));
 
-    if (service_has_label_key(svc)) {
-        /* RFC 7098 section 3: a zero label says nothing about the flow, so
-         * such packets fall back to the 5-tuple. */
-        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP_ZERO_LABEL,
-                      "ipv6_label=0", PIPELINE_GROUP_5TUPLE);
-        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL,
-                      PIPELINE_GROUP_LABEL);
-        put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
+    /* A router that cannot forward a member's reply for size sends the
+     * error to the reply's source, the VIP.  flowlbd finds the member that
+     * owns the quoted flow (pmtu module) so that path MTU discovery works
+     * through the balancer. */
+    put_flow_head(&ds, svc->id, PIPELINE_PRIO_TOO_BIG);
+    if (svc->is_ipv4) {
+        ds_put_cstr(&ds, "icmp,icmp_type=3,icmp_code=4,nw_dst=");
     } else {
-        put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL,
-                      PIPELINE_GROUP_5TUPLE);
+        ds_put_cstr(&ds, "icmp6,icmp_type=2,icmp_code=0,ipv6_dst=");
     }
-    put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+    put_addr(&ds, &svc->vip, svc->is_ipv4);
+    ds_put_cstr(&ds, ",actions="PUNT_WHOLE_ACTION);
+    svec_add_nocopy(&out->flows, ds_steal_cstr(&ds));
+
+    if (service_is_stateful(svc)) {
+        put_stateful(svc, out);
+    } else {
+        put_stateless(svc, out);
+    }
 }
 
 /* Compiles the switch-wide flows into 'out': catching the answers to

@@ -39,6 +39,16 @@ static const char *const forwarding_names[] = {
     LB_FORWARDINGS
 #undef LB_FORWARDING
 };
+static const char *const persistence_names[] = {
+#define LB_PERSISTENCE(ENUM, NAME) NAME,
+    LB_PERSISTENCES
+#undef LB_PERSISTENCE
+};
+static const char *const label_change_names[] = {
+#define LB_LABEL_CHANGE(ENUM, NAME) NAME,
+    LB_LABEL_CHANGES
+#undef LB_LABEL_CHANGE
+};
 static const char *const member_state_names[] = {
 #define LB_MEMBER_STATE(ENUM, NAME) NAME,
     LB_MEMBER_STATES
@@ -87,6 +97,36 @@ lb_member_state_name(enum lb_member_state state)
 #undef LB_MEMBER_STATE
     }
     return "<unknown>";
+}
+
+const char *
+lb_persistence_name(enum lb_persistence persistence)
+{
+    switch (persistence) {
+#define LB_PERSISTENCE(ENUM, NAME) case LB_PERSIST_##ENUM: return NAME;
+    LB_PERSISTENCES
+#undef LB_PERSISTENCE
+    }
+    return "<unknown>";
+}
+
+const char *
+lb_label_change_name(enum lb_label_change label_change)
+{
+    switch (label_change) {
+#define LB_LABEL_CHANGE(ENUM, NAME) case LB_LABEL_##ENUM: return NAME;
+    LB_LABEL_CHANGES
+#undef LB_LABEL_CHANGE
+    }
+    return "<unknown>";
+}
+
+uint64_t
+lb_service_stick_cookie(const struct lb_service *svc, uint32_t member_id)
+{
+    /* The policy byte: 1 + label_change, so that no stick cookie has 0
+     * there. */
+    return pipeline_stick_cookie(svc->id, 1 + svc->label_change, member_id);
 }
 
 static bool
@@ -223,6 +263,23 @@ join_names(const char *const names[], size_t n)
 
 /* Fails if 'object' has a member not in 'allowed'; with 'required', also if
  * it lacks one of them. */
+/* Fields that state files written by an older flowlbd lack.  Everything
+ * else the state file must have, but these take their defaults, so that an
+ * upgrade keeps the configuration. */
+static bool
+field_is_newer(const char *name)
+{
+    static const char *const newer[] = {
+        "persistence", "idle_timeout", "label_change",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(newer); i++) {
+        if (!strcmp(name, newer[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 check_fields(const json_t *object, const char *prefix,
              const char *const allowed[], size_t n_allowed, bool required,
@@ -248,7 +305,8 @@ check_fields(const json_t *object, const char *prefix,
     }
     if (required) {
         for (size_t i = 0; i < n_allowed; i++) {
-            if (!json_object_get(object, allowed[i])) {
+            if (!json_object_get(object, allowed[i])
+                && !field_is_newer(allowed[i])) {
                 return field_error(error, 422, prefix, allowed[i],
                                    "required");
             }
@@ -451,6 +509,9 @@ struct service_config {
     size_t n_ports;
     enum lb_key key;
     enum lb_forwarding forwarding;
+    enum lb_persistence persistence;
+    int idle_timeout;
+    enum lb_label_change label_change;
     uint64_t *switches;
     size_t n_switches;
     bool has_members;           /* False: keep the current members. */
@@ -560,10 +621,11 @@ check_member_family(const struct in6_addr *addr, const struct in6_addr *vip,
 }
 
 static const char *const service_fields[] = {
-    "name", "vip", "protocol", "ports", "key", "forwarding", "switches",
-    "members", "id", "hash_basis", "next_member_id",
+    "name", "vip", "protocol", "ports", "key", "forwarding", "persistence",
+    "idle_timeout", "label_change", "switches", "members",
+    "id", "hash_basis", "next_member_id",
 };
-#define N_SERVICE_REST_FIELDS 8 /* The state file adds the other three. */
+#define N_SERVICE_REST_FIELDS 11 /* The state file adds the other three. */
 
 static int
 parse_ports(const json_t *json, const char *prefix,
@@ -692,6 +754,73 @@ parse_members(const json_t *json, const char *prefix, bool state,
     return 0;
 }
 
+/* Parses "persistence", "idle_timeout" and "label_change" from 'json' into
+ * 'cfg', whose VIP is already parsed.
+ *
+ * "label_change" says what a stateful service does when a known 5-tuple
+ * comes with a new label.  A stateless service has no memory of the old
+ * label, so for it the only true value is "rebalance"; an IPv4 packet has
+ * no label, so for an IPv4 service the only true value is "follow".  The
+ * default is the one true value, or "follow" for stateful IPv6 services,
+ * and any other value is refused rather than silently ignored. */
+static int
+parse_persistence(const json_t *json, const char *prefix,
+                  struct service_config *cfg, struct lb_error *error)
+{
+    long long int value;
+    int index;
+    json_t *j;
+
+    cfg->persistence = LB_PERSIST_STATELESS;
+    j = json_object_get(json, "persistence");
+    if (j) {
+        if (parse_enum(j, prefix, "persistence", persistence_names,
+                       ARRAY_SIZE(persistence_names), &index, error)) {
+            return 422;
+        }
+        cfg->persistence = index;
+    }
+
+    cfg->idle_timeout = LB_IDLE_TIMEOUT_DEFAULT;
+    j = json_object_get(json, "idle_timeout");
+    if (j) {
+        if (parse_int(j, prefix, "idle_timeout", 1, LB_IDLE_TIMEOUT_MAX,
+                      &value, error)) {
+            return 422;
+        }
+        cfg->idle_timeout = value;
+    }
+
+    enum lb_label_change only;
+    const char *why;
+    if (cfg->persistence == LB_PERSIST_STATELESS) {
+        only = LB_LABEL_REBALANCE;
+        why = "a stateless service keeps no session to follow or check";
+    } else if (cfg->is_ipv4) {
+        only = LB_LABEL_FOLLOW;
+        why = "IPv4 packets carry no flow label";
+    } else {
+        only = -1;
+        why = NULL;
+    }
+
+    cfg->label_change = only == -1 ? LB_LABEL_FOLLOW : only;
+    j = json_object_get(json, "label_change");
+    if (j) {
+        if (parse_enum(j, prefix, "label_change", label_change_names,
+                       ARRAY_SIZE(label_change_names), &index, error)) {
+            return 422;
+        }
+        if (only != -1 && index != only) {
+            return field_error(error, 422, prefix, "label_change",
+                               "must be %s: %s", lb_label_change_name(only),
+                               why);
+        }
+        cfg->label_change = index;
+    }
+    return 0;
+}
+
 /* Parses service 'json', whose JSON path is 'prefix' (e.g. "services[3]."
  * or ""), from the state file if 'state', into 'cfg', which the caller
  * destroys with service_config_destroy() whatever this returns.  Absent
@@ -776,6 +905,10 @@ parse_service(const json_t *json, const char *prefix, bool state,
             return 422;
         }
         cfg->forwarding = index;
+    }
+
+    if (parse_persistence(json, prefix, cfg, error)) {
+        return 422;
     }
 
     j = json_object_get(json, "switches");
@@ -1142,6 +1275,9 @@ service_apply(struct lb_service *svc, struct service_config *cfg)
 
     svc->key = cfg->key;
     svc->forwarding = cfg->forwarding;
+    svc->persistence = cfg->persistence;
+    svc->idle_timeout = cfg->idle_timeout;
+    svc->label_change = cfg->label_change;
 
     free(svc->switches);
     svc->switches = cfg->n_switches ? cfg->switches : NULL;
@@ -1240,6 +1376,11 @@ service_config_to_json(const struct lb_service *svc)
     json_object_set_new(j, "key", json_string(lb_key_name(svc->key)));
     json_object_set_new(j, "forwarding",
                         json_string(lb_forwarding_name(svc->forwarding)));
+    json_object_set_new(j, "persistence",
+                        json_string(lb_persistence_name(svc->persistence)));
+    json_object_set_new(j, "idle_timeout", json_integer(svc->idle_timeout));
+    json_object_set_new(j, "label_change",
+                        json_string(lb_label_change_name(svc->label_change)));
     json_object_set_new(j, "switches", switches);
     return j;
 }
@@ -1252,6 +1393,14 @@ lb_service_patch(struct lb_model *model, struct lb_service *svc,
         return field_error(error, 422, "", "", "must be an object");
     }
     json_t *merged = service_config_to_json(svc);
+    /* A label_change the body leaves alone follows a change of persistence
+     * or VIP family to its new default, since the old value may mean
+     * nothing there (see parse_persistence()). */
+    if (!json_object_get(body, "label_change")
+        && (json_object_get(body, "persistence")
+            || json_object_get(body, "vip"))) {
+        json_object_del(merged, "label_change");
+    }
     json_object_update(merged, CONST_CAST(json_t *, body));
     int status = lb_service_put(model, svc, merged, error);
     json_decref(merged);
@@ -1451,11 +1600,13 @@ lb_member_to_json(const struct lb_member *m)
                           : "unresolved");
 
     json_object_set_new(j, "status", json_pack(
-                            "{s:o, s:s, s:I, s:I}",
+                            "{s:o, s:s, s:I, s:I, s:I}",
                             "mac", has_mac ? json_mac(mac) : json_null(),
                             "mac_source", source,
                             "packets", (json_int_t) m->n_packets,
-                            "bytes", (json_int_t) m->n_bytes));
+                            "bytes", (json_int_t) m->n_bytes,
+                            "stick_entries",
+                            (json_int_t) m->n_stick_entries));
     return j;
 }
 
@@ -1464,7 +1615,7 @@ lb_service_to_json(const struct lb_service *svc)
 {
     json_t *j = service_config_to_json(svc);
     json_t *members = json_array();
-    uint64_t packets = 0, bytes = 0;
+    uint64_t packets = 0, bytes = 0, stick_entries = 0;
     int n_active = 0;
 
     const struct lb_member *m;
@@ -1473,6 +1624,7 @@ lb_service_to_json(const struct lb_service *svc)
         json_array_append_new(members, lb_member_to_json(m));
         packets += m->n_packets;
         bytes += m->n_bytes;
+        stick_entries += m->n_stick_entries;
         if (m->state == LB_MEMBER_ENABLED && lb_member_mac(m, &mac)) {
             n_active++;
         }
@@ -1493,19 +1645,55 @@ lb_service_to_json(const struct lb_service *svc)
                         json_string(svc->is_ipv4 ? "ipv4" : "ipv6"));
     json_object_set_new(j, "generation", json_integer(svc->generation));
     json_object_set_new(j, "members", members);
-    json_object_set_new(j, "status", json_pack(
-                            "{s:I, s:I, s:i}",
-                            "packets", (json_int_t) packets,
-                            "bytes", (json_int_t) bytes,
-                            "members_active", n_active));
-    json_object_set_new(j, "openflow", json_pack(
-                            "{s:o, s:o, s:[i], s:o}",
-                            "cookie", json_hex64(pipeline_cookie(svc->id)),
-                            "cookie_mask", json_hex64(
-                                FLOWLB_COOKIE_MASK
-                                | (uint64_t) UINT32_MAX << 16),
-                            "tables", PIPELINE_TABLE_CLASSIFY,
-                            "groups", groups));
+    json_t *status = json_pack("{s:I, s:I, s:i}",
+                               "packets", (json_int_t) packets,
+                               "bytes", (json_int_t) bytes,
+                               "members_active", n_active);
+    json_object_set_new(status, "fragments",
+                        json_integer(svc->n_fragments));
+    json_object_set_new(status, "label_change_drops",
+                        json_integer(svc->n_label_drops));
+    json_object_set_new(status, "ptb_delivered",
+                        json_integer(svc->n_ptb_delivered));
+    json_object_set_new(status, "ptb_broadcast",
+                        json_integer(svc->n_ptb_broadcast));
+    json_object_set_new(status, "stick_entries",
+                        json_integer(stick_entries));
+    json_object_set_new(j, "status", status);
+
+    json_t *openflow = json_pack("{s:o, s:o}",
+                                 "cookie",
+                                 json_hex64(pipeline_cookie(svc->id)),
+                                 "cookie_mask", json_hex64(
+                                     FLOWLB_COOKIE_MASK
+                                     | (uint64_t) UINT32_MAX << 16));
+    json_t *tables = json_array();
+    json_array_append_new(tables, json_integer(PIPELINE_TABLE_CLASSIFY));
+    if (svc->persistence == LB_PERSIST_STATEFUL) {
+        static const int stateful_tables[] = {
+            PIPELINE_TABLE_STICK_5TUPLE, PIPELINE_TABLE_STICK_LABEL,
+            PIPELINE_TABLE_DECIDE, PIPELINE_TABLE_LABEL_CHECK,
+            PIPELINE_TABLE_LEARN, PIPELINE_TABLE_FORWARD,
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(stateful_tables); i++) {
+            int table = stateful_tables[i];
+            if (table == PIPELINE_TABLE_LABEL_CHECK
+                && svc->label_change != LB_LABEL_DROP) {
+                continue;
+            }
+            if (table == PIPELINE_TABLE_STICK_LABEL && svc->is_ipv4) {
+                continue;
+            }
+            json_array_append_new(tables, json_integer(table));
+        }
+        json_object_set_new(openflow, "stick_cookie",
+                            json_hex64(lb_service_stick_cookie(svc, 0)));
+        json_object_set_new(openflow, "stick_cookie_mask",
+                            json_hex64(FLOWLB_STICK_COOKIE_MASK));
+    }
+    json_object_set_new(openflow, "tables", tables);
+    json_object_set_new(openflow, "groups", groups);
+    json_object_set_new(j, "openflow", openflow);
     return j;
 }
 

@@ -133,6 +133,36 @@ struct sync_bucket_stats {
     uint64_t bytes;
 };
 
+/* Last counters seen per counted flow (fragment flows, the label-change
+ * drop flow, stateful members' forward flows), to turn them into deltas.
+ * A flow that a bundle replaces starts again from zero, which shows as a
+ * counter smaller than the last one. */
+struct sync_flow_counter {
+    struct hmap_node node;
+    uint64_t cookie;
+    uint32_t member_id;         /* reg0 of a forward flow, else 0. */
+    uint16_t priority;
+    uint8_t table_id;
+    uint64_t packets;
+    uint64_t bytes;
+};
+
+/* Stick entries counted on one switch for one member, so that a new count
+ * replaces this switch's share of the member's total. */
+struct sync_stick_count {
+    struct hmap_node node;
+    uint32_t service_id;
+    uint32_t member_id;
+    uint64_t n;
+};
+
+/* An aggregate statistics request in flight. */
+struct sync_stick_request {
+    ovs_be32 xid;
+    uint32_t service_id;
+    uint32_t member_id;
+};
+
 struct sync_switch {
     struct hmap_node node;      /* In sync's 'switches', by dpid. */
     struct sync *sync;
@@ -167,6 +197,16 @@ struct sync_switch {
     struct event *retry_timer;
     ovs_be32 stats_xid;
     struct hmap bucket_stats;   /* Contains "struct sync_bucket_stats". */
+
+    /* Flow statistics of the counted flows, one request per table. */
+    ovs_be32 counters_first_xid, counters_last_xid;
+    struct hmap flow_counters;  /* Contains "struct sync_flow_counter". */
+
+    /* Stick entries per member: the requests of the last round, answered
+     * in order, and this switch's counts. */
+    struct sync_stick_request *stick_requests;
+    size_t n_stick_requests, next_stick_reply, allocated_stick_requests;
+    struct hmap stick_counts;   /* Contains "struct sync_stick_count". */
 };
 
 struct sync {
@@ -574,6 +614,69 @@ sync_bucket_stats_clear(struct sync_switch *sw)
     }
 }
 
+static struct sync_stick_count *
+stick_count_find(const struct sync_switch *sw, uint32_t service_id,
+                 uint32_t member_id)
+{
+    struct sync_stick_count *sc;
+    HMAP_FOR_EACH_WITH_HASH (sc, node, hash_2words(service_id, member_id),
+                             &sw->stick_counts) {
+        if (sc->service_id == service_id && sc->member_id == member_id) {
+            return sc;
+        }
+    }
+    return NULL;
+}
+
+/* Sets this switch's share of the stick entries of 'service_id''s member
+ * 'member_id' to 'n'. */
+static void
+stick_count_set(struct sync_switch *sw, uint32_t service_id,
+                uint32_t member_id, uint64_t n)
+{
+    struct sync_stick_count *sc = stick_count_find(sw, service_id,
+                                                   member_id);
+    if (!sc) {
+        sc = xzalloc(sizeof *sc);
+        sc->service_id = service_id;
+        sc->member_id = member_id;
+        hmap_insert(&sw->stick_counts, &sc->node,
+                    hash_2words(service_id, member_id));
+    }
+
+    struct lb_service *svc = lb_service_find(sw->sync->model, service_id);
+    struct lb_member *m = svc ? lb_member_find(svc, member_id) : NULL;
+    if (m) {
+        m->n_stick_entries = (m->n_stick_entries >= sc->n
+                              ? m->n_stick_entries - sc->n : 0) + n;
+    }
+    sc->n = n;
+}
+
+/* Forgets 'sw''s statistics state; its stick entries no longer count. */
+static void
+sync_switch_stats_clear(struct sync_switch *sw)
+{
+    sync_bucket_stats_clear(sw);
+
+    struct sync_flow_counter *fc;
+    HMAP_FOR_EACH_POP (fc, node, &sw->flow_counters) {
+        free(fc);
+    }
+
+    struct sync_stick_count *sc, *next;
+    HMAP_FOR_EACH_SAFE (sc, next, node, &sw->stick_counts) {
+        stick_count_set(sw, sc->service_id, sc->member_id, 0);
+        hmap_remove(&sw->stick_counts, &sc->node);
+        free(sc);
+    }
+    free(sw->stick_requests);
+    sw->stick_requests = NULL;
+    sw->n_stick_requests = sw->next_stick_reply = 0;
+    sw->allocated_stick_requests = 0;
+    sw->counters_first_xid = sw->counters_last_xid = 0;
+}
+
 /* Forgets what 'sw' holds, as when its connection is gone. */
 static void
 sync_switch_reset(struct sync_switch *sw)
@@ -581,7 +684,7 @@ sync_switch_reset(struct sync_switch *sw)
     sync_flows_clear(&sw->flows);
     sync_groups_clear(&sw->groups);
     sync_changes_clear(sw);
-    sync_bucket_stats_clear(sw);
+    sync_switch_stats_clear(sw);
     evtimer_del(sw->retry_timer);
     sw->synced_generation = 0;
     sw->stats_xid = 0;
@@ -641,6 +744,8 @@ sync_destroy(struct sync *sync)
             hmap_destroy(&sw->flows);
             hmap_destroy(&sw->groups);
             hmap_destroy(&sw->bucket_stats);
+            hmap_destroy(&sw->flow_counters);
+            hmap_destroy(&sw->stick_counts);
             event_free(sw->retry_timer);
             free(sw->last_error);
             free(sw);
@@ -713,6 +818,8 @@ sync_switch_up(struct sync *sync, uint64_t dpid, struct ofconn *ofconn)
         hmap_init(&sw->flows);
         hmap_init(&sw->groups);
         hmap_init(&sw->bucket_stats);
+        hmap_init(&sw->flow_counters);
+        hmap_init(&sw->stick_counts);
         sw->retry_timer = evtimer_new(sync->base, sync_retry_cb, sw);
         hmap_insert(&sync->switches, &sw->node, hash_uint64(dpid));
     }
@@ -1171,7 +1278,10 @@ sync_handle_group_stats(struct sync_switch *sw, const struct ofp_header *oh)
                                   ? lb_service_find(sw->sync->model,
                                                     gs.group_id >> 4)
                                   : NULL);
-        if (svc && gs.n_buckets == group->n_buckets) {
+        /* A stateful service's buckets see only the first packet of each
+         * session; its members' forward flows count every packet. */
+        if (svc && svc->persistence == LB_PERSIST_STATELESS
+            && gs.n_buckets == group->n_buckets) {
             for (size_t i = 0; i < gs.n_buckets; i++) {
                 uint32_t bucket_id = group->bucket_ids[i];
                 struct sync_bucket_stats *bs;
@@ -1199,6 +1309,119 @@ sync_handle_group_stats(struct sync_switch *sw, const struct ofp_header *oh)
     }
 }
 
+/* Returns the counter of the flow with these keys, creating it at 0. */
+static struct sync_flow_counter *
+flow_counter_get(struct sync_switch *sw, uint8_t table_id, uint16_t priority,
+                 uint64_t cookie, uint32_t member_id)
+{
+    uint32_t hash = hash_uint64_basis(cookie,
+                                      hash_3words(table_id, priority,
+                                                  member_id));
+    struct sync_flow_counter *fc;
+    HMAP_FOR_EACH_WITH_HASH (fc, node, hash, &sw->flow_counters) {
+        if (fc->table_id == table_id && fc->priority == priority
+            && fc->cookie == cookie && fc->member_id == member_id) {
+            return fc;
+        }
+    }
+    fc = xzalloc(sizeof *fc);
+    fc->table_id = table_id;
+    fc->priority = priority;
+    fc->cookie = cookie;
+    fc->member_id = member_id;
+    hmap_insert(&sw->flow_counters, &fc->node, hash);
+    return fc;
+}
+
+/* Adds the counters of the flows in a flow stats reply that count
+ * something (fragments, label-change drops, stateful members' packets) to
+ * the model, as deltas from the last reply. */
+static void
+sync_handle_flow_counters(struct sync_switch *sw,
+                          const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
+            break;
+        }
+        int64_t service_id = pipeline_cookie_service(ntohll(fs.cookie));
+        struct lb_service *svc = (service_id > 0
+                                  ? lb_service_find(sw->sync->model,
+                                                    service_id)
+                                  : NULL);
+        if (!svc) {
+            continue;
+        }
+
+        uint32_t member_id = 0;
+        if (fs.table_id == PIPELINE_TABLE_FORWARD
+            && fs.match.wc.masks.regs[0] == UINT32_MAX) {
+            member_id = fs.match.flow.regs[0];
+        } else if (!(fs.table_id == PIPELINE_TABLE_CLASSIFY
+                     && (fs.priority == PIPELINE_PRIO_FRAG
+                         || fs.priority == PIPELINE_PRIO_FRAG_ZERO_LABEL))
+                   && !(fs.table_id == PIPELINE_TABLE_DECIDE
+                        && fs.priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
+            continue;
+        }
+
+        struct sync_flow_counter *fc = flow_counter_get(
+            sw, fs.table_id, fs.priority, ntohll(fs.cookie), member_id);
+        uint64_t packets = (fs.packet_count >= fc->packets
+                            ? fs.packet_count - fc->packets
+                            : fs.packet_count);
+        uint64_t bytes = (fs.byte_count >= fc->bytes
+                          ? fs.byte_count - fc->bytes : fs.byte_count);
+        fc->packets = fs.packet_count;
+        fc->bytes = fs.byte_count;
+
+        if (fs.table_id == PIPELINE_TABLE_FORWARD) {
+            struct lb_member *m = lb_member_find(svc, member_id);
+            if (m) {
+                m->n_packets += packets;
+                m->n_bytes += bytes;
+            }
+        } else if (fs.table_id == PIPELINE_TABLE_DECIDE) {
+            svc->n_label_drops += packets;
+        } else {
+            svc->n_fragments += packets;
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Takes an aggregate statistics reply: the stick entries of the member
+ * the matching request asked about.  OVS answers in order, so the reply
+ * belongs to the oldest request not yet answered; requests the switch
+ * refused (with an error) are skipped over. */
+static void
+sync_handle_stick_count(struct sync_switch *sw, const struct ofp_header *oh)
+{
+    while (sw->next_stick_reply < sw->n_stick_requests) {
+        const struct sync_stick_request *rq
+            = &sw->stick_requests[sw->next_stick_reply++];
+        if (rq->xid == oh->xid) {
+            struct ofputil_aggregate_stats as;
+            if (!ofputil_decode_aggregate_stats_reply(&as, oh)) {
+                stick_count_set(sw, rq->service_id, rq->member_id,
+                                as.flow_count);
+            }
+            return;
+        }
+    }
+}
+
+static bool
+xid_in_range(ovs_be32 xid, ovs_be32 first, ovs_be32 last)
+{
+    return (first && ntohl(xid) >= ntohl(first)
+            && ntohl(xid) <= ntohl(last));
+}
+
 void
 sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
                 const struct ofp_header *oh)
@@ -1212,8 +1435,16 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
     case OFPTYPE_FLOW_STATS_REPLY:
         if (sw->state == SYNC_READING && oh->xid == sw->flows_xid) {
             sync_handle_flow_stats(sw, oh);
+        } else if (xid_in_range(oh->xid, sw->counters_first_xid,
+                                sw->counters_last_xid)) {
+            sync_handle_flow_counters(sw, oh);
+            return;
         }
         break;
+
+    case OFPTYPE_AGGREGATE_STATS_REPLY:
+        sync_handle_stick_count(sw, oh);
+        return;
 
     case OFPTYPE_GROUP_DESC_STATS_REPLY:
         if (sw->state == SYNC_READING && oh->xid == sw->groups_xid) {
@@ -1280,6 +1511,104 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
     }
 }
 
+static struct ofpbuf *
+encode_flow_stats_request(const struct sync_switch *sw, bool aggregate,
+                          uint8_t table_id, uint64_t cookie,
+                          uint64_t cookie_mask)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = aggregate,
+        .cookie = htonll(cookie),
+        .cookie_mask = htonll(cookie_mask),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = table_id,
+    };
+    match_init_catchall(&fsr.match);
+    return ofputil_encode_flow_stats_request(
+        &fsr, ofputil_protocol_from_ofp_version(sw->version));
+}
+
+/* Asks 'sw' for the counters of the counted flows, and for the number of
+ * stick entries of every member of its stateful services (OpenFlow
+ * aggregate statistics by the member's cookie, which OVS looks up in its
+ * cookie index rather than by walking the tables). */
+static void
+sync_request_counters(struct sync_switch *sw)
+{
+    const struct lb_model *model = sw->sync->model;
+    static const uint8_t tables[] = {
+        PIPELINE_TABLE_CLASSIFY, PIPELINE_TABLE_DECIDE,
+        PIPELINE_TABLE_FORWARD,
+    };
+    bool any_stateful = false;
+    const struct lb_service *svc;
+
+    HMAP_FOR_EACH (svc, node, &model->services) {
+        if (svc->persistence == LB_PERSIST_STATEFUL
+            && compiler_service_on_switch(svc, sw->dpid)) {
+            any_stateful = true;
+            break;
+        }
+    }
+
+    for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+        if (tables[i] != PIPELINE_TABLE_CLASSIFY && !any_stateful) {
+            break;
+        }
+        struct ofpbuf *msg = encode_flow_stats_request(
+            sw, false, tables[i], FLOWLB_COOKIE_BASE, FLOWLB_COOKIE_MASK);
+        if (!i) {
+            sw->counters_first_xid = msg_xid(msg);
+        }
+        sw->counters_last_xid = msg_xid(msg);
+        ofconn_send(sw->ofconn, msg);
+    }
+
+    /* Members that no longer learn (their service went stateless, moved
+     * off this switch or is gone) have no entries here any more. */
+    struct sync_stick_count *sc, *next;
+    HMAP_FOR_EACH_SAFE (sc, next, node, &sw->stick_counts) {
+        svc = lb_service_find(model, sc->service_id);
+        if (!svc || svc->persistence != LB_PERSIST_STATEFUL
+            || !compiler_service_on_switch(svc, sw->dpid)
+            || !lb_member_find(svc, sc->member_id)) {
+            stick_count_set(sw, sc->service_id, sc->member_id, 0);
+            hmap_remove(&sw->stick_counts, &sc->node);
+            free(sc);
+        }
+    }
+
+    sw->n_stick_requests = sw->next_stick_reply = 0;
+    if (!any_stateful) {
+        return;
+    }
+    HMAP_FOR_EACH (svc, node, &model->services) {
+        if (svc->persistence != LB_PERSIST_STATEFUL
+            || !compiler_service_on_switch(svc, sw->dpid)) {
+            continue;
+        }
+        const struct lb_member *m;
+        LIST_FOR_EACH (m, node, &svc->members) {
+            if (sw->n_stick_requests >= sw->allocated_stick_requests) {
+                sw->stick_requests = x2nrealloc(
+                    sw->stick_requests, &sw->allocated_stick_requests,
+                    sizeof *sw->stick_requests);
+            }
+            struct ofpbuf *msg = encode_flow_stats_request(
+                sw, true, 0xff, lb_service_stick_cookie(svc, m->id),
+                UINT64_MAX);
+            sw->stick_requests[sw->n_stick_requests++]
+                = (struct sync_stick_request) {
+                    .xid = msg_xid(msg),
+                    .service_id = svc->id,
+                    .member_id = m->id,
+                };
+            ofconn_send(sw->ofconn, msg);
+        }
+    }
+}
+
 static void
 sync_stats_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
               void *sync_)
@@ -1295,6 +1624,7 @@ sync_stats_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
                 sw->version, OFPG_ALL);
             sw->stats_xid = msg_xid(msg);
             ofconn_send(sw->ofconn, msg);
+            sync_request_counters(sw);
         }
     }
 }

@@ -264,4 +264,10 @@ int lb_model_from_json(const json_t *, struct lb_model **,
 void lb_format_address(const struct in6_addr *, char s[LB_ADDR_STRLEN]);
 bool lb_member_mac(const struct lb_member *, struct eth_addr *mac);
 
+/* The cookie of the stick entries that 'svc''s member 'member_id' learns
+ * (pipeline.h); member id 0 gives the service-wide value to use with
+ * FLOWLB_STICK_COOKIE_MASK. */
+uint64_t lb_service_stick_cookie(const struct lb_service *,
+                                 uint32_t member_id);
+
 #endif /* flowlb/lb.h */

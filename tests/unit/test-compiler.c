@@ -197,6 +197,31 @@ test_shared_vip(void)
     golden("shared-vip", NULL);
 }
 
+/* Stateful, label_change follow: stick tables, the decide table, learn
+ * and forward flows for the enabled and the draining member, none for the
+ * disabled and the unresolved one. */
+static void
+test_stateful_follow(void)
+{
+    golden("stateful-follow", NULL);
+}
+
+/* Stateful "drop" over any protocol (both transports learned, the label
+ * check table), and "rebalance" with the 5-tuple key (label in the
+ * 5-tuple entry). */
+static void
+test_stateful_drop_rebalance(void)
+{
+    golden("stateful-drop-rebalance", NULL);
+}
+
+/* Stateful IPv4: no label table; fragments go to the 5-tuple group. */
+static void
+test_stateful_ipv4(void)
+{
+    golden("stateful-ipv4", NULL);
+}
+
 static void
 test_empty(void)
 {
@@ -232,6 +257,10 @@ unit_register_compiler(void)
         { "golden: IPv4 5-tuple and src keys", test_ipv4 },
         { "golden: shared VIP, switch filter", test_shared_vip },
         { "golden: empty model, base flows", test_empty },
+        { "golden: stateful, follow", test_stateful_follow },
+        { "golden: stateful, drop and rebalance",
+          test_stateful_drop_rebalance },
+        { "golden: stateful IPv4", test_stateful_ipv4 },
         { "bucket ids carry member ids", test_bucket_member },
         { "flow identity", test_flow_identity },
         CU_TEST_INFO_NULL,

@@ -148,6 +148,88 @@ test_create(void)
     lb_model_destroy(NULL);
 }
 
+/* persistence, idle_timeout and label_change: defaults follow persistence
+ * and family, and a PATCH that changes those re-takes the default unless
+ * it sets label_change itself. */
+static void
+test_persistence(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_error error = { .status = 0 };
+
+    struct lb_service *svc = create(model, "{\"name\": \"web\", "
+                                    "\"vip\": \"2001:db8::100\"}");
+    CU_ASSERT_EQUAL(svc->persistence, LB_PERSIST_STATELESS);
+    CU_ASSERT_EQUAL(svc->idle_timeout, 300);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_REBALANCE);
+
+    json_t *body = parse("{\"persistence\": \"stateful\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->persistence, LB_PERSIST_STATEFUL);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_FOLLOW);
+
+    body = parse("{\"label_change\": \"drop\", \"idle_timeout\": 5}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_DROP);
+    CU_ASSERT_EQUAL(svc->idle_timeout, 5);
+    CU_ASSERT_EQUAL(lb_service_stick_cookie(svc, 3), 0xf1b1020000010003ULL);
+
+    /* Another field leaves label_change alone. */
+    body = parse("{\"ports\": [80]}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_DROP);
+
+    /* Back to stateless: "drop" would mean nothing, so the default. */
+    body = parse("{\"persistence\": \"stateless\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 0);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_REBALANCE);
+    CU_ASSERT_EQUAL(svc->idle_timeout, 5);
+
+    /* Saying it explicitly is refused, and changes nothing. */
+    uint64_t generation = svc->generation;
+    body = parse("{\"label_change\": \"follow\"}");
+    CU_ASSERT_EQUAL(lb_service_patch(model, svc, body, &error), 422);
+    CU_ASSERT_STRING_EQUAL(error.field, "label_change");
+    lb_error_clear(&error);
+    json_decref(body);
+    CU_ASSERT_EQUAL(svc->generation, generation);
+
+    /* IPv4 stateful: follow only. */
+    struct lb_service *v4 = create(model, "{\"name\": \"v4\", "
+                                   "\"vip\": \"192.0.2.1\", "
+                                   "\"persistence\": \"stateful\"}");
+    CU_ASSERT_EQUAL(v4->label_change, LB_LABEL_FOLLOW);
+
+    /* A state file from before these fields existed loads with the
+     * defaults. */
+    json_t *state = parse("{\"version\": 1, \"vmac\": \"02:00:00:00:00:01\", "
+                          "\"next_service_id\": 2, \"services\": [{"
+                          "\"id\": 1, \"name\": \"old\", "
+                          "\"vip\": \"2001:db8::1\", \"protocol\": \"tcp\", "
+                          "\"ports\": [], \"key\": \"src-label\", "
+                          "\"forwarding\": \"dsr\", \"switches\": [], "
+                          "\"hash_basis\": \"0x0000000000000001\", "
+                          "\"next_member_id\": 1, "
+                          "\"members\": []}]}");
+    struct lb_model *old;
+    int retval = lb_model_from_json(state, &old, &error);
+    if (retval) {
+        fprintf(stderr, "%s: %s\n", error.field, error.message);
+    }
+    CU_ASSERT_EQUAL_FATAL(retval, 0);
+    json_decref(state);
+    svc = lb_service_find(old, 1);
+    CU_ASSERT_EQUAL(svc->persistence, LB_PERSIST_STATELESS);
+    CU_ASSERT_EQUAL(svc->label_change, LB_LABEL_REBALANCE);
+    CU_ASSERT_EQUAL(svc->idle_timeout, 300);
+    lb_model_destroy(old);
+    lb_model_destroy(model);
+}
+
 /* Every field's bad values, against a model with one IPv6 service "web"
  * (2001:db8::100, tcp 80) and one IPv6 "dns" (2001:db8::200, udp 53). */
 static void
@@ -166,6 +248,17 @@ test_invalid(void)
         { "{\"name\": \"\", \"vip\": \"2001:db8::1\"}", 422, "name" },
         { "{\"name\": null, \"vip\": \"2001:db8::1\"}", 422, "name" },
         { S(", \"extra\": 1"), 422, "extra" },
+        { S(", \"persistence\": \"sticky\""), 422, "persistence" },
+        { S(", \"persistence\": 1"), 422, "persistence" },
+        { S(", \"idle_timeout\": 0"), 422, "idle_timeout" },
+        { S(", \"idle_timeout\": 65536"), 422, "idle_timeout" },
+        { S(", \"idle_timeout\": 1.5"), 422, "idle_timeout" },
+        { S(", \"label_change\": \"keep\""), 422, "label_change" },
+        { S(", \"label_change\": \"follow\""), 422, "label_change" },
+        { S(", \"label_change\": \"drop\""), 422, "label_change" },
+        { "{\"name\": \"x\", \"vip\": \"192.0.2.9\", "
+          "\"persistence\": \"stateful\", \"label_change\": \"drop\"}",
+          422, "label_change" },
         { "{\"name\": \"x\"}", 422, "vip" },
         { "{\"name\": \"x\", \"vip\": \"1.2.3\"}", 422, "vip" },
         { "{\"name\": \"x\", \"vip\": \"ff05::1\"}", 422, "vip" },
@@ -542,8 +635,11 @@ test_rest_json(void)
                            "\"tables\": [0]}");
     free(text);
     text = json_dumps(json_object_get(j, "status"), JSON_SORT_KEYS);
-    CU_ASSERT_STRING_EQUAL(text, "{\"bytes\": 300, \"members_active\": 2, "
-                           "\"packets\": 7}");
+    CU_ASSERT_STRING_EQUAL(text, "{\"bytes\": 300, \"fragments\": 0, "
+                           "\"label_change_drops\": 0, "
+                           "\"members_active\": 2, \"packets\": 7, "
+                           "\"ptb_broadcast\": 0, \"ptb_delivered\": 0, "
+                           "\"stick_entries\": 0}");
     free(text);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "vip")),
                            "2001:db8::100");
@@ -556,7 +652,8 @@ test_rest_json(void)
                            "\"id\": 2, \"mac\": null, \"state\": "
                            "\"enabled\", \"status\": {\"bytes\": 300, "
                            "\"mac\": \"0a:bb:00:00:00:22\", \"mac_source\": "
-                           "\"resolved\", \"packets\": 3}, \"weight\": 1}");
+                           "\"resolved\", \"packets\": 3, "
+                           "\"stick_entries\": 0}, \"weight\": 1}");
     free(text);
     json_decref(j);
 
@@ -577,17 +674,21 @@ test_rest_json(void)
 static const char state_json[] =
     "{\"next_service_id\": 5, \"services\": ["
     "{\"forwarding\": \"dsr\", \"hash_basis\": \"0x0123456789abcdef\", "
-    "\"id\": 1, \"key\": \"src-label\", \"members\": ["
+    "\"id\": 1, \"idle_timeout\": 30, \"key\": \"src-label\", "
+    "\"label_change\": \"drop\", \"members\": ["
     "{\"address\": \"2001:db8::21\", \"id\": 2, \"mac\": null, "
     "\"state\": \"enabled\", \"weight\": 1}, "
     "{\"address\": \"2001:db8::22\", \"id\": 7, "
     "\"mac\": \"02:00:00:00:00:22\", \"state\": \"drain\", \"weight\": 256}"
-    "], \"name\": \"web\", \"next_member_id\": 8, \"ports\": [80, 443], "
+    "], \"name\": \"web\", \"next_member_id\": 8, "
+    "\"persistence\": \"stateful\", \"ports\": [80, 443], "
     "\"protocol\": \"tcp\", \"switches\": [\"00000000000000b0\"], "
     "\"vip\": \"2001:db8::100\"}, "
     "{\"forwarding\": \"dsr\", \"hash_basis\": \"0xffffffffffffffff\", "
-    "\"id\": 4, \"key\": \"src\", \"members\": [], \"name\": \"v4\", "
-    "\"next_member_id\": 1, \"ports\": [], \"protocol\": \"any\", "
+    "\"id\": 4, \"idle_timeout\": 300, \"key\": \"src\", "
+    "\"label_change\": \"rebalance\", \"members\": [], \"name\": \"v4\", "
+    "\"next_member_id\": 1, \"persistence\": \"stateless\", "
+    "\"ports\": [], \"protocol\": \"any\", "
     "\"switches\": [], \"vip\": \"192.0.2.1\"}], "
     "\"version\": 1, \"vmac\": \"02:00:00:00:00:01\"}";
 
@@ -778,6 +879,7 @@ void
 unit_register_lb(void)
 {
     static CU_TestInfo tests[] = {
+        { "persistence and label_change", test_persistence },
         { "enum names", test_names },
         { "errors", test_error },
         { "create, lookup, ids", test_create },
