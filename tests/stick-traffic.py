@@ -354,16 +354,18 @@ def cmd_udp_client(vip, run, labels, count, size, *options):
 def outgoing_labels(iface, sport, dport, labels, stop):
     """Appends to 'labels' the flow label of every TCP segment from 'sport'
     to 'dport' that leaves through 'iface', as it changes, until 'stop'."""
+    # Only ETH_P_ALL sockets see outgoing packets.
     p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
-                      socket.htons(ETH_P_IPV6))
-    p.bind((iface, ETH_P_IPV6))
+                      socket.htons(ETH_P_ALL))
+    p.bind((iface, ETH_P_ALL))
     p.settimeout(0.1)
     while not stop.is_set():
         try:
             frame, addr = p.recvfrom(65536)
         except socket.timeout:
             continue
-        if addr[2] != PACKET_OUTGOING or len(frame) < 14 + 40 + 4:
+        if addr[2] != PACKET_OUTGOING or addr[1] != ETH_P_IPV6 \
+                or len(frame) < 14 + 40 + 4:
             continue
         ip = frame[14:]
         if ip[6] != socket.IPPROTO_TCP:

@@ -159,14 +159,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# wait_for SECS CMD...: polls CMD every 0.05 s for up to SECS seconds.
+# wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds, for up
+# to SECS seconds (of wall-clock time: CMD itself may take a while).
 wait_for() {
-    limit=$(($1 * 20))
+    deadline=$(($(date +%s%N) + $1 * 1000000000))
     shift
-    i=0
     while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -ge $limit ]; then
+        if [ $(date +%s%N) -ge $deadline ]; then
             return 1
         fi
         sleep 0.05
@@ -375,7 +374,8 @@ n_stick() { stick_flows "$@" | grep -c .; }
 
 # nstat_ns HOST COUNTER: the absolute value of COUNTER in HOST's namespace.
 nstat_ns() {
-    in_ns $1 nstat -asz "$2" | awk -v c="$2" '$1 == c { print $2 } END { if (!NR) print 0 }'
+    in_ns $1 nstat -asz "$2" | awk -v c="$2" '
+        tolower($1) == tolower(c) { n = $2 } END { print n + 0 }'
 }
 
 # udp_results RUN: "SERVER SRC SPORT LABEL SEQ LENGTH OK|BAD PLAIN|DSTOPTS"
@@ -446,6 +446,12 @@ frag_check() {
         ok "fragments: $1: all $whole datagrams arrived whole at exactly one member, one member per label"
     else
         fail "fragments: $1: datagrams lost, split or duplicated, or a label on several members"
+        # What the switch did with them.
+        ofctl dump-flows br0 "cookie=$(printf '0xf1b0%08x0000' $id)/-1" \
+            | grep -v -e 'n_packets=0,' -e 'OFPST_FLOW' \
+            | sed "s/^ */stick-traffic: fragments: $1: dump-flows: /"
+        ovs-appctl dpctl/dump-flows | grep -e 'frag=first' -e 'frag=later' \
+            | sed -n '1,4s/^/stick-traffic: fragments: '$1': dpctl: /p'
     fi
 }
 
@@ -594,16 +600,16 @@ label_change() {
         fi
     done
     log "label-change: $1: connection from port $sport, on $owner; stick entries $(n_stick): $(stick_flows | sed -e 's/.*table=/table=/' -e 's/ actions=.*//' | tr '\n' ';')"
-    rehash0=$(nstat_ns c1 TcpExtTCPTimeoutRehash)
+    rehash0=$(nstat_ns c1 TcpExtTcpTimeoutRehash)
     retrans0=$(nstat_ns c1 TcpRetransSegs)
     ofctl add-flow br0 "cookie=$own_cookie,table=0,priority=2000,tcp6,ipv6_src=$(host_addr c1),ipv6_dst=$vip,tcp_src=$sport,actions=drop"
     echo go > "$dir/go"
-    rehashed() { [ $(nstat_ns c1 TcpExtTCPTimeoutRehash) -gt $rehash0 ]; }
+    rehashed() { [ $(nstat_ns c1 TcpExtTcpTimeoutRehash) -gt $rehash0 ]; }
     wait_for 10 rehashed || fail "label-change: $1: no retransmission timeout within 10 s"
     drop_packets=$(ofctl dump-flows br0 "cookie=$own_cookie/-1" | sed -n 's/.*n_packets=\([0-9]*\),.*/\1/p')
     ofctl del-flows br0 "cookie=$own_cookie/-1"
-    rehash=$(($(nstat_ns c1 TcpExtTCPTimeoutRehash) - rehash0))
-    log "label-change: $1: dropped $drop_packets packets until a retransmission timeout; TcpRetransSegs +$(($(nstat_ns c1 TcpRetransSegs) - retrans0)), TcpExtTCPTimeoutRehash +$rehash"
+    rehash=$(($(nstat_ns c1 TcpExtTcpTimeoutRehash) - rehash0))
+    log "label-change: $1: dropped $drop_packets packets until a retransmission timeout; TcpRetransSegs +$(($(nstat_ns c1 TcpRetransSegs) - retrans0)), TcpExtTcpTimeoutRehash +$rehash"
 }
 
 # sink_bytes HOST PORT: bytes the sink in HOST received on the connection
