@@ -36,6 +36,7 @@ TESTSUITE_AT = \
 	tests/ovs-build.at \
 	tests/datapath.at \
 	tests/services-traffic.at \
+	tests/stick-traffic.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -43,7 +44,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
-	tests/lb-traffic.sh \
+	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
 	tests/neigh-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
 DISTCLEANFILES += tests/atconfig tests/atlocal
