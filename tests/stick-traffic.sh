@@ -410,8 +410,12 @@ frag_count=200
 frag_size=4000
 frag_run() {
     next_run
+    labels=$frag_labels
+    case $1 in
+        *-label0) labels=auto:20 ;;     # with auto_flowlabels=0: label 0
+    esac
     reasm > "$dir/reasm.before"
-    in_ns c1 $PYTHON "$helper" udp-client $vip $run $frag_labels \
+    in_ns c1 $PYTHON "$helper" udp-client $vip $run $labels \
         $frag_count $frag_size > "$dir/frag-$1.out" 2> "$dir/frag-$1.err"
     udp_results $run > "$dir/frag-$1.res"
     # Fragments that reached a member without the rest of their datagram:
@@ -443,7 +447,7 @@ frag_run() {
 frag_check() {
     if [ "$whole" = $((20 * frag_count)) ] && [ "$lost" = 0 ] \
        && [ "$dups" = 0 ] && [ "$bad" = 0 ] && [ "$split_labels" = 0 ]; then
-        ok "fragments: $1: all $whole datagrams arrived whole at exactly one member, one member per label"
+        ok "fragments: $1: all $whole datagrams arrived whole at exactly one member, one member per label ($(echo $per_member))"
     else
         fail "fragments: $1: datagrams lost, split or duplicated, or a label on several members"
         # What the switch did with them.
@@ -484,6 +488,12 @@ scenario_fragments() {
         if [ $kind = stateful ]; then
             log "fragments: stateful: $(n_stick) stick entries"
         fi
+        # The same with label 0 (auto_flowlabels=0 in c1): the fragments
+        # must still go together, by a key they share.
+        in_ns c1 sysctl -qw net.ipv6.auto_flowlabels=0
+        frag_run $kind-label0
+        in_ns c1 sysctl -qw net.ipv6.auto_flowlabels=1
+        frag_check $kind-label0
         service_delete $id
     done
 
@@ -645,7 +655,7 @@ scenario_label_change() {
         # the bytes arrived (ext-headers checks the counters exactly).
         counted() { [ "$(member_packets | awk -v h=$owner '$1 == h { print $2 }')" -ge 2802 ]; }
         wait_for 3 counted
-        log "label-change: follow: status $(rest GET /v1/services/$id | jq -c '.status | del(.switches)'); member packets: $(member_packets | tr '\n' ' '); table 30 on br0: $(ofctl dump-flows br0 "table=30,cookie=$(printf '0xf1b0%08x0000' $id)/-1" | sed -n 's/.*n_packets=\([0-9]*\),.*reg0=\([0-9]*\).*/member \2: \1/p' | tr '\n' ' ')"
+        log "label-change: follow: status $(rest GET /v1/services/$id | jq -c '.status | del(.switches)'); member packets: $(member_packets | tr '\n' ' '); table 30 on br0: $(ofctl dump-flows br0 "table=30,cookie=$(printf '0xf1b0%08x0000' $id)/-1" | sed -n 's/.*n_packets=\([0-9]*\),.*reg0=\([0-9a-fx]*\).*/member \2: \1/p' | tr '\n' ' ')"
     fi
     service_delete $id
 
