@@ -32,6 +32,7 @@ POST with "NAME BYTES" (the body's length).
 import http.server
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -395,6 +396,17 @@ def cmd_tcp_stream(vip, port, fifo, nbytes):
                                daemon=True)
     sniffer.start()
     print("sport %d" % sport, flush=True)
+
+    def report(answer):
+        print("answer %s" % answer)
+        print("labels %s" % " ".join("%#x" % x for x in labels), flush=True)
+
+    def on_term(signum, frame):
+        # Stopped while stuck (label_change "drop"): say what was sent.
+        report("none killed")
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
     chunk = PATTERN[:16384]
     answer = "none"
     try:
@@ -429,8 +441,7 @@ def cmd_tcp_stream(vip, port, fifo, nbytes):
         stop.set()
         sniffer.join()
         s.close()
-    print("answer %s" % answer)
-    print("labels %s" % " ".join("%#x" % x for x in labels))
+    report(answer)
 
 
 def cmd_ptb(vip, router, mtu, reply_size="1450"):
