@@ -16,6 +16,8 @@ controller_libflowlb_a_SOURCES = \
 	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
+	controller/pmtu.c \
+	controller/ptb.c \
 	controller/render.c \
 	controller/resolve.c \
 	controller/rest.c \
@@ -33,6 +35,8 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/ofconn.h \
 	include/flowlb/ofmsg.h \
 	include/flowlb/pipeline.h \
+	include/flowlb/pmtu.h \
+	include/flowlb/ptb.h \
 	include/flowlb/render.h \
 	include/flowlb/resolve.h \
 	include/flowlb/rest.h \

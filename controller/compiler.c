@@ -187,6 +187,8 @@ put_group(struct svec *groups, const struct lb_service *svc,
         ds_put_cstr(&ds, svc->key == LB_KEY_SRC_LABEL
                     ? "fields(ipv6_src,ipv6_label)"
                     : "fields(ipv6_src,ipv6_dst,ipv6_label)");
+    } else if (kind == PIPELINE_GROUP_FRAG) {
+        ds_put_cstr(&ds, "fields(ipv6_src,ipv6_dst)");
     } else {
         put_tuple_fields(&ds, svc);
     }
@@ -246,23 +248,63 @@ put_vip_flows(struct svec *flows, const struct lb_service *svc,
     }
 }
 
-/* Appends the flow for fragments of 'svc''s traffic.  The switch runs with
- * fragment handling "normal" (ofconn sets it when it connects), so every
- * fragment, the first too, has ports 0: fragments cannot be told apart by
- * port, and whatever key they go by must leave ports out. */
+/* Appends the flows for fragments of 'svc''s traffic.
+ *
+ * The switch runs with fragment handling "normal" (ofconn sets it when it
+ * connects), so every fragment, the first too, has ports 0: fragments
+ * cannot be told apart by port, and whatever key they go by must leave
+ * ports out.  Moreover OVS gives an IPv6 fragment that is not the first
+ * the protocol 44 (the Fragment header's), not the transport's, so later
+ * fragments can be matched only by address, and a key for them must leave
+ * the protocol out too (frag_group_kind()). */
 static void
-put_frag_flow(struct svec *flows, const struct lb_service *svc,
-              int priority, const char *extra, const char *actions)
+put_frag_flows(struct svec *flows, const struct lb_service *svc,
+               const char *actions)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
-    put_flow_head(&ds, svc->id, priority);
+    bool split = !svc->is_ipv4 && svc->protocol != LB_PROTO_ANY;
+
+    put_flow_head(&ds, svc->id, PIPELINE_PRIO_FRAG);
     put_vip_match(&ds, svc);
-    ds_put_cstr(&ds, ",ip_frag=yes");
-    if (extra) {
-        ds_put_format(&ds, ",%s", extra);
-    }
-    ds_put_format(&ds, ",actions=%s", actions);
+    ds_put_format(&ds, ",ip_frag=%s,actions=%s", split ? "first" : "yes",
+                  actions);
     svec_add_nocopy(flows, ds_steal_cstr(&ds));
+
+    if (split) {
+        put_flow_head(&ds, svc->id, PIPELINE_PRIO_FRAG_LATER);
+        ds_put_cstr(&ds, "ipv6,ipv6_dst=");
+        put_addr(&ds, &svc->vip, false);
+        ds_put_format(&ds, ",ip_frag=later,actions=%s", actions);
+        svec_add_nocopy(flows, ds_steal_cstr(&ds));
+    }
+}
+
+/* The group that balances fragments whose session is not known: one whose
+ * hash fields every fragment of a datagram has alike.  The label key does
+ * (a zero label hashes as 0); an IPv6 5-tuple does not (see
+ * put_frag_flows()), so such a service gets a group of its own on source
+ * and destination; the IPv4 5-tuple does, since OVS keeps an IPv4
+ * fragment's protocol and gives every fragment ports 0. */
+static unsigned int
+frag_group_kind(const struct lb_service *svc)
+{
+    return (service_has_label_key(svc) ? PIPELINE_GROUP_LABEL
+            : !svc->is_ipv4 && svc->key == LB_KEY_FIVE_TUPLE
+            ? PIPELINE_GROUP_FRAG
+            : PIPELINE_GROUP_5TUPLE);
+}
+
+/* Appends the groups of 'svc'. */
+static void
+put_groups(struct svec *groups, const struct lb_service *svc)
+{
+    if (service_has_label_key(svc)) {
+        put_group(groups, svc, PIPELINE_GROUP_LABEL);
+    }
+    put_group(groups, svc, PIPELINE_GROUP_5TUPLE);
+    if (frag_group_kind(svc) == PIPELINE_GROUP_FRAG) {
+        put_group(groups, svc, PIPELINE_GROUP_FRAG);
+    }
 }
 
 static char *
@@ -277,25 +319,22 @@ put_stateless(const struct lb_service *svc, struct compiler_output *out)
 {
     char *to_label = group_action(svc, PIPELINE_GROUP_LABEL);
     char *to_tuple = group_action(svc, PIPELINE_GROUP_5TUPLE);
+    char *to_frag = group_action(svc, frag_group_kind(svc));
 
+    put_frag_flows(&out->flows, svc, to_frag);
     if (service_has_label_key(svc)) {
         /* RFC 7098 section 3: a zero label says nothing about the flow, so
-         * such packets fall back to the 5-tuple, which for fragments is
-         * source, destination and protocol. */
-        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG_ZERO_LABEL,
-                      "ipv6_label=0", to_tuple);
-        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL, to_label);
+         * such packets fall back to the 5-tuple. */
         put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP_ZERO_LABEL,
                       "ipv6_label=0", to_tuple);
         put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL, to_label);
-        put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
     } else {
-        put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL, to_tuple);
         put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL, to_tuple);
     }
-    put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+    put_groups(&out->groups, svc);
     free(to_label);
     free(to_tuple);
+    free(to_frag);
 }
 
 /* The transports whose ports a stateful service learns. */
@@ -468,8 +507,7 @@ put_stateful(const struct lb_service *svc, struct compiler_output *out)
         ds_put_format(&actions, "resubmit(,%d),resubmit(,%d)",
                       PIPELINE_TABLE_STICK_LABEL, PIPELINE_TABLE_DECIDE);
     }
-    put_frag_flow(&out->flows, svc, PIPELINE_PRIO_FRAG, NULL,
-                  ds_cstr(&actions));
+    put_frag_flows(&out->flows, svc, ds_cstr(&actions));
 
     ds_clear(&actions);
     ds_put_format(&actions, "set_field:%"PRIu32"->"PIPELINE_REG_SERVICE","
@@ -495,6 +533,11 @@ put_stateful(const struct lb_service *svc, struct compiler_output *out)
         put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW,
                    PIPELINE_REG_TUPLE_MEMBER"=0", to_tuple);
     } else {
+        char *to_frag = group_action(svc, frag_group_kind(svc));
+        put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW_FRAG,
+                   "ipv6,"PIPELINE_REG_LABEL_MEMBER"=0,"
+                   PIPELINE_REG_TUPLE_MEMBER"=0,ip_frag=yes", to_frag);
+        free(to_frag);
         if (label_key) {
             put_decide(&out->flows, svc, PIPELINE_PRIO_DECIDE_NEW_ZERO,
                        "ipv6,"PIPELINE_REG_LABEL_MEMBER"=0,"
@@ -524,10 +567,7 @@ put_stateful(const struct lb_service *svc, struct compiler_output *out)
         }
     }
 
-    if (label_key) {
-        put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
-    }
-    put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+    put_groups(&out->groups, svc);
 
     free(from_label);
     free(from_tuple);

@@ -23,6 +23,7 @@
 #include "flowlb/connmgr.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
+#include "flowlb/pmtu.h"
 #include "flowlb/render.h"
 #include "flowlb/resolve.h"
 #include "flowlb/rest.h"
@@ -265,12 +266,13 @@ usage(void)
            "                            each switch, so it keeps switching\n"
            "                            other traffic (default: normal)\n"
            "  --resolve-interval=SECS   re-solicit known member MACs every\n"
-           "                            SECS (default: %d); unknown: every 1 s\n"
-           "  --stats-interval=SECS     poll group statistics every SECS\n"
+           "                            SECS (default: %d); unknown ones\n"
+           "                            every 1 s\n"
+           "  --stats-interval=SECS     poll statistics every SECS\n"
            "                            (default: %d)\n"
            "  --audit-interval=SECS     re-read each switch every SECS and\n"
-           "                            repair flows changed behind flowlbd's\n"
-           "                            back (default: %d)\n",
+           "                            repair flows changed behind\n"
+           "                            flowlbd's back (default: %d)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
@@ -289,6 +291,7 @@ usage(void)
 struct wiring {
     struct sync *sync;
     struct resolve *resolve;
+    struct pmtu *pmtu;
 };
 
 /* The REST API changed the model: learn MACs already known for new
@@ -337,6 +340,7 @@ switch_up_cb(uint64_t dpid, struct ofconn *ofconn, void *w_)
     struct wiring *w = w_;
     sync_switch_up(w->sync, dpid, ofconn);
     resolve_switch_up(w->resolve, dpid, ofconn);
+    pmtu_switch_up(w->pmtu, dpid, ofconn);
 }
 
 static void
@@ -345,16 +349,22 @@ switch_down_cb(uint64_t dpid, void *w_)
     struct wiring *w = w_;
     sync_switch_down(w->sync, dpid);
     resolve_switch_down(w->resolve, dpid);
+    pmtu_switch_down(w->pmtu, dpid);
 }
 
+/* Packet-ins are ICMP too-big messages (pmtu's) or neighbour discovery
+ * (resolve's); the answers to pmtu's stick-table lookups are pmtu's, the
+ * other replies sync's. */
 static void
 switch_msg_cb(uint64_t dpid, struct ofconn *ofconn OVS_UNUSED,
               enum ofptype type, const struct ofp_header *oh, void *w_)
 {
     struct wiring *w = w_;
     if (type == OFPTYPE_PACKET_IN) {
-        resolve_packet_in(w->resolve, dpid, oh);
-    } else {
+        if (!pmtu_packet_in(w->pmtu, dpid, oh)) {
+            resolve_packet_in(w->resolve, dpid, oh);
+        }
+    } else if (!pmtu_handle_msg(w->pmtu, dpid, type, oh)) {
         sync_handle_msg(w->sync, dpid, type, oh);
     }
 }
@@ -406,6 +416,7 @@ main(int argc, char *argv[])
     struct wiring w;
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
+    w.pmtu = pmtu_create(base, model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
 
@@ -453,6 +464,7 @@ main(int argc, char *argv[])
     connmgr_destroy(connmgr);
     rest_destroy(rest);
     resolve_destroy(w.resolve);
+    pmtu_destroy(w.pmtu);
     sync_destroy(w.sync);
     switch_registry_destroy(switches);
     lb_model_destroy(model);

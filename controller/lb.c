@@ -1639,6 +1639,11 @@ lb_service_to_json(const struct lb_service *svc)
     json_object_set_new(groups, "5tuple", json_integer(
                             pipeline_group_id(svc->id,
                                               PIPELINE_GROUP_5TUPLE)));
+    if (!svc->is_ipv4 && svc->key == LB_KEY_FIVE_TUPLE) {
+        json_object_set_new(groups, "fragments", json_integer(
+                                pipeline_group_id(svc->id,
+                                                  PIPELINE_GROUP_FRAG)));
+    }
 
     json_object_set_new(j, "id", json_integer(svc->id));
     json_object_set_new(j, "family",

@@ -398,7 +398,8 @@ group_is_ours(uint32_t group_id)
 {
     unsigned int kind = group_id & 0xf;
     uint32_t service_id = group_id >> 4;
-    return ((kind == PIPELINE_GROUP_LABEL || kind == PIPELINE_GROUP_5TUPLE)
+    return ((kind == PIPELINE_GROUP_LABEL || kind == PIPELINE_GROUP_5TUPLE
+             || kind == PIPELINE_GROUP_FRAG)
             && service_id >= 1 && service_id <= LB_SERVICE_ID_MAX);
 }
 
@@ -1363,7 +1364,7 @@ sync_handle_flow_counters(struct sync_switch *sw,
             member_id = fs.match.flow.regs[0];
         } else if (!(fs.table_id == PIPELINE_TABLE_CLASSIFY
                      && (fs.priority == PIPELINE_PRIO_FRAG
-                         || fs.priority == PIPELINE_PRIO_FRAG_ZERO_LABEL))
+                         || fs.priority == PIPELINE_PRIO_FRAG_LATER))
                    && !(fs.table_id == PIPELINE_TABLE_DECIDE
                         && fs.priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
             continue;

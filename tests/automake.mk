@@ -13,6 +13,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
+	tests/unit/test-ptb.c \
 	tests/unit/test-render.c \
 	tests/unit/test-store.c \
 	tests/unit/test-switch.c
@@ -31,7 +32,9 @@ TESTSUITE_AT = \
 	tests/rest.at \
 	tests/ctl.at \
 	tests/sync.at \
+	tests/pmtu.at \
 	tests/services.at \
+	tests/stick.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
@@ -44,8 +47,9 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
+	tests/stick-packets.py \
 	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
-	tests/neigh-scapy.py tests/fake-api.py \
+	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
 DISTCLEANFILES += tests/atconfig tests/atlocal
 

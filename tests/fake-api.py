@@ -58,17 +58,27 @@ SWITCHES = [
 ]
 
 
-def member(mid, address, mac, weight, state, smac, source, packets):
+def member(mid, address, mac, weight, state, smac, source, packets,
+           stick=0):
     return {"id": mid, "address": address, "mac": mac, "weight": weight,
             "state": state,
             "status": {"mac": smac, "mac_source": source,
-                       "packets": packets, "bytes": packets * 100}}
+                       "packets": packets, "bytes": packets * 100,
+                       "stick_entries": stick}}
+
+
+def counters(**kw):
+    c = {"fragments": 0, "label_change_drops": 0, "ptb_delivered": 0,
+         "ptb_broadcast": 0, "stick_entries": 0}
+    c.update(kw)
+    return c
 
 
 SERVICES = [
     {"id": 1, "name": "web", "vip": "2001:db8:f10::100", "family": "ipv6",
      "protocol": "tcp", "ports": [80, 443], "key": "src-dst-label",
-     "forwarding": "dsr", "switches": [],
+     "forwarding": "dsr", "persistence": "stateless", "idle_timeout": 300,
+     "label_change": "rebalance", "switches": [],
      "members": [
          member(1, "2001:db8:f10::21", None, 1, "enabled",
                 "aa:bb:cc:dd:ee:01", "resolved", 10),
@@ -76,24 +86,30 @@ SERVICES = [
                 "aa:bb:cc:dd:ee:02", "configured", 5),
          member(3, "2001:db8:f10::23", None, 1, "disabled",
                 None, "unresolved", 0)],
-     "status": {"packets": 15, "bytes": 1500, "members_active": 2,
-                "switches": [{"dpid": "00000000000000b0",
-                              "sync": "in-sync"}]},
+     "status": dict(counters(fragments=4, ptb_broadcast=1),
+                    packets=15, bytes=1500, members_active=2,
+                    switches=[{"dpid": "00000000000000b0",
+                               "sync": "in-sync"}]),
      "openflow": {"cookie": "0xf1b0000000010000",
                   "cookie_mask": "0xffffffffffff0000", "tables": [0],
                   "groups": {"label": 17, "5tuple": 18}}},
     {"id": 2, "name": "dns", "vip": "198.51.100.53", "family": "ipv4",
      "protocol": "udp", "ports": [53], "key": "5tuple",
-     "forwarding": "dsr", "switches": ["00000000000000b0"],
+     "forwarding": "dsr", "persistence": "stateful", "idle_timeout": 60,
+     "label_change": "follow", "switches": ["00000000000000b0"],
      "members": [
          member(1, "198.51.100.21", None, 1, "enabled",
-                "aa:bb:cc:dd:ee:11", "resolved", 7)],
-     "status": {"packets": 7, "bytes": 700, "members_active": 1,
-                "switches": [{"dpid": "00000000000000b0",
-                              "sync": "pending"}]},
+                "aa:bb:cc:dd:ee:11", "resolved", 7, 3)],
+     "status": dict(counters(stick_entries=3, ptb_delivered=2),
+                    packets=7, bytes=700, members_active=1,
+                    switches=[{"dpid": "00000000000000b0",
+                               "sync": "pending"}]),
      "openflow": {"cookie": "0xf1b0000000020000",
-                  "cookie_mask": "0xffffffffffff0000", "tables": [0],
-                  "groups": {"5tuple": 19}}},
+                  "cookie_mask": "0xffffffffffff0000",
+                  "tables": [0, 10, 12, 20, 30],
+                  "groups": {"5tuple": 19},
+                  "stick_cookie": "0xf1b1010000020000",
+                  "stick_cookie_mask": "0xffff00ffffff0000"}},
 ]
 
 
@@ -146,9 +162,11 @@ def new_service(body):
     svc = {"id": 3, "family": "ipv6" if ipv6 else "ipv4",
            "protocol": "tcp", "ports": [],
            "key": "src-dst-label" if ipv6 else "5tuple",
-           "forwarding": "dsr", "switches": [], "members": [],
-           "status": {"packets": 0, "bytes": 0, "members_active": 0,
-                      "switches": []},
+           "forwarding": "dsr", "persistence": "stateless",
+           "idle_timeout": 300, "label_change": "rebalance",
+           "switches": [], "members": [],
+           "status": dict(counters(), packets=0, bytes=0, members_active=0,
+                          switches=[]),
            "openflow": {"cookie": "0xf1b0000000030000",
                         "cookie_mask": "0xffffffffffff0000",
                         "tables": [0], "groups": {"5tuple": 20}}}
@@ -161,7 +179,8 @@ def new_member(body):
     mac = body.get("mac")
     m = {"id": 4, "mac": None, "weight": 1, "state": "enabled",
          "status": {"mac": mac, "packets": 0, "bytes": 0,
-                    "mac_source": "configured" if mac else "unresolved"}}
+                    "mac_source": "configured" if mac else "unresolved",
+                    "stick_entries": 0}}
     m.update(body)
     return m
 

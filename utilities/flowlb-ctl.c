@@ -528,6 +528,7 @@ table_add_pair(struct table *t, const char *key, char *value)
 
 static const char *const member_headings[] = {
     "ID", "ADDRESS", "MAC", "SOURCE", "WEIGHT", "STATE", "PACKETS", "BYTES",
+    "STICK",
 };
 
 /* Prints the members in the JSON array 'members' as a table. */
@@ -538,7 +539,8 @@ print_members(const json_t *members, const char *indent)
     size_t i;
     json_t *m;
 
-    table_init(&t, 8, member_headings);
+    table_init(&t, sizeof member_headings / sizeof *member_headings,
+               member_headings);
     json_array_foreach (members, i, m) {
         json_t *status = json_object_get(m, "status");
         json_t *mac = json_object_get(status, "mac");
@@ -552,6 +554,7 @@ print_members(const json_t *members, const char *indent)
         table_add(&t, field(m, "state"));
         table_add(&t, field(status, "packets"));
         table_add(&t, field(status, "bytes"));
+        table_add(&t, field(status, "stick_entries"));
     }
     table_print(&t, indent);
     table_destroy(&t);
@@ -629,6 +632,15 @@ openflow_summary(const json_t *svc)
     }
     char *s = xasprintf("cookie %s/%s, tables %s, groups %s", cookie, mask,
                         tables, g[0] ? g : "-");
+    json_t *stick = json_object_get(of, "stick_cookie");
+    if (json_is_string(stick)) {
+        char *stick_mask = field(of, "stick_cookie_mask");
+        char *next = xasprintf("%s, stick cookie %s/%s", s,
+                               json_string_value(stick), stick_mask);
+        free(stick_mask);
+        free(s);
+        s = next;
+    }
     free(cookie);
     free(mask);
     free(tables);
@@ -652,11 +664,20 @@ print_service(const json_t *svc)
     table_add_pair(&t, "ports", cell(json_object_get(svc, "ports"), "all"));
     table_add_pair(&t, "key", field(svc, "key"));
     table_add_pair(&t, "forwarding", field(svc, "forwarding"));
+    table_add_pair(&t, "persistence", field(svc, "persistence"));
+    table_add_pair(&t, "idle_timeout", field(svc, "idle_timeout"));
+    table_add_pair(&t, "label_change", field(svc, "label_change"));
     table_add_pair(&t, "switches",
                    cell(json_object_get(svc, "switches"), "all"));
     table_add_pair(&t, "members", members_summary(svc));
     table_add_pair(&t, "packets", field(status, "packets"));
     table_add_pair(&t, "bytes", field(status, "bytes"));
+    table_add_pair(&t, "stick_entries", field(status, "stick_entries"));
+    table_add_pair(&t, "fragments", field(status, "fragments"));
+    table_add_pair(&t, "label_change_drops",
+                   field(status, "label_change_drops"));
+    table_add_pair(&t, "ptb_delivered", field(status, "ptb_delivered"));
+    table_add_pair(&t, "ptb_broadcast", field(status, "ptb_broadcast"));
     table_add_pair(&t, "sync", sync_summary(svc));
     table_add_pair(&t, "openflow", openflow_summary(svc));
     table_print(&t, "");
@@ -810,6 +831,9 @@ static const struct field_spec service_fields[] = {
     { "ports", FT_INTEGER_LIST },
     { "key", FT_STRING },
     { "forwarding", FT_STRING },
+    { "persistence", FT_STRING },
+    { "idle_timeout", FT_INTEGER },
+    { "label_change", FT_STRING },
     { "switches", FT_STRING_LIST },
     { NULL, FT_STRING },
 };
@@ -1175,7 +1199,41 @@ cmd_status(int argc, char *argv[])
     json_decref(answer);
 }
 
-/* Prints service 'svc' for "show": a two-line summary, then its members,
+/* Prints, for "show", how service 'svc' keeps its sessions and what its
+ * counters of fragments, label changes and ICMP "too big" say. */
+static void
+print_session_summary(const json_t *svc)
+{
+    json_t *status = json_object_get(svc, "status");
+    char *persistence = field(svc, "persistence");
+    char *idle = field(svc, "idle_timeout");
+    char *label_change = field(svc, "label_change");
+    char *stick = field(status, "stick_entries");
+    char *fragments = field(status, "fragments");
+    char *drops = field(status, "label_change_drops");
+    char *delivered = field(status, "ptb_delivered");
+    char *broadcast = field(status, "ptb_broadcast");
+
+    if (!strcmp(persistence, "stateful")) {
+        printf("  stateful, idle timeout %s s, label change %s, "
+               "stick entries %s\n", idle, label_change, stick);
+    } else {
+        printf("  %s\n", persistence);
+    }
+    printf("  fragments %s, label-change drops %s, too big: delivered %s, "
+           "broadcast %s\n", fragments, drops, delivered, broadcast);
+
+    free(persistence);
+    free(idle);
+    free(label_change);
+    free(stick);
+    free(fragments);
+    free(drops);
+    free(delivered);
+    free(broadcast);
+}
+
+/* Prints service 'svc' for "show": a four-line summary, then its members,
  * indented. */
 static void
 print_service_summary(const json_t *svc)
@@ -1196,6 +1254,7 @@ print_service_summary(const json_t *svc)
            id, name, vip, protocol, ports, key);
     printf("  switches %s, members %s, packets %s, bytes %s\n",
            switches, members, packets, bytes);
+    print_session_summary(svc);
     char *sync = sync_summary(svc);
     char *openflow = openflow_summary(svc);
     printf("  sync %s; openflow %s\n", sync, openflow);
@@ -1301,6 +1360,8 @@ Services (SERVICE is a service's id or name):\n\
   service-del SERVICE                     delete a service\n\
   service fields: protocol=tcp|udp|any ports=80,443\n\
     key=src-label|src-dst-label|5tuple|src forwarding=dsr\n\
+    persistence=stateless|stateful idle_timeout=SECONDS\n\
+    label_change=follow|drop|rebalance\n\
     switches=DPID,DPID name=NAME vip=VIP (service-set only)\n\
 \n\
 Members (MEMBER is a member's id or address):\n\

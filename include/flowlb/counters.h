@@ -30,6 +30,12 @@
     COUNTER(neigh_solicited, "NS and ARP requests sent to resolve members") \
     COUNTER(neigh_resolved, "member MACs learned or changed")             \
     COUNTER(neigh_bad, "punted packets that were not valid ND or ARP")    \
+    COUNTER(ptb_delivered, "ICMP too-big messages delivered to the owner") \
+    COUNTER(ptb_broadcast, "ICMP too-big messages sent to every member")  \
+    COUNTER(ptb_unmatched, "ICMP too-big messages for no service, dropped") \
+    COUNTER(ptb_bad, "malformed ICMP too-big messages, dropped")          \
+    COUNTER(ptb_dropped, "ICMP too-big messages dropped: no member, "     \
+            "switch gone or too many lookups")                            \
     COUNTER(rest_requests, "REST requests")                               \
     COUNTER(rest_errors, "REST requests answered with an error")        \
     COUNTER(rest_changes, "REST requests that changed the services")      \

@@ -27,6 +27,7 @@ main(int argc OVS_UNUSED, char *argv[])
     unit_register_lb_algo();
     unit_register_neigh();
     unit_register_ofmsg();
+    unit_register_ptb();
     unit_register_render();
     unit_register_store();
     unit_register_switch();
