@@ -24,9 +24,11 @@
 #                each) from each of 20 flow labels, against a stateless
 #                label-key service and a stateful one: every datagram
 #                arrives whole at exactly one member, none is lost, one
-#                member per label; then the same traffic against a 5-tuple
-#                select group installed by hand with fragment handling
-#                nx-match loses or splits datagrams (counts printed)
+#                member per label; the same with label 0 (auto_flowlabels=0)
+#                and on a VIP that a TCP service shares; then the same
+#                traffic against a 5-tuple select group installed by hand
+#                with fragment handling nx-match loses or splits datagrams
+#                (counts printed)
 #   ext-headers  datagrams with a Destination Options header and plain ones
 #                with the same labels reach the same member per label, and
 #                the members' packet counters count both (stateless and
@@ -497,6 +499,23 @@ scenario_fragments() {
         in_ns c1 sysctl -qw net.ipv6.auto_flowlabels=1
         frag_check $kind-label0
         service_delete $id
+    done
+
+    # A VIP shared by two services (TCP 80 created first, then UDP 7000):
+    # later fragments carry no protocol that tells the services apart, yet
+    # they must reach the member their first fragment reached.
+    for kind in stateless stateful; do
+        case $kind in
+            stateless) extra='"key": "src-dst-label"' ;;
+            stateful) extra='"key": "src-dst-label", '"$(stateful 300 follow)" ;;
+        esac
+        service_create "$(service shared-tcp-$kind tcp 80 "$extra")" || continue
+        tcp_id=$id
+        service_create "$(service shared-udp-$kind udp 7000 "$extra")" || continue
+        frag_run shared-vip-$kind
+        frag_check shared-vip-$kind
+        service_delete $id
+        service_delete $tcp_id
     done
 
     # The same traffic against a classic 5-tuple select group: with
