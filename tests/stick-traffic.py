@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Hosts of tests/stick-traffic.sh: servers and clients in namespaces.
 
-    stick-traffic.py server NAME VIP
-        In a server namespace: UDP on [VIP]:7000, HTTP on [::]:80 and a TCP
-        sink on [::]:9000, one thread each, until killed.  Logs one line
+    stick-traffic.py server NAME VIP [VIP4]
+        In a server namespace: UDP on [VIP]:7000 (and VIP4:7000), HTTP on
+        [::]:80 and a TCP sink on [::]:9000, one thread each, until killed.  Logs one line
         per UDP datagram and per sink connection on stdout (below).
     stick-traffic.py udp-client VIP RUN LABELS COUNT SIZE [OPTION...]
         In a client namespace: COUNT datagrams of SIZE bytes from each of a
-        set of UDP sockets, paced by the servers' acknowledgements.
+        set of UDP sockets, paced by the servers' acknowledgements.  An
+        IPv4 VIP is written ::ffff:A.B.C.D (labels "auto:N" only).
     stick-traffic.py tcp-stream VIP PORT FIFO BYTES
         One TCP connection that sends BYTES in two halves, waiting for a
         line on FIFO in between, and records the flow labels it sends.
@@ -101,7 +102,9 @@ class Log:
 
 
 def udp_server(name, vip, log):
+    """'vip' may be IPv4, written as an IPv4-mapped IPv6 address."""
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     # Room for every datagram of a run: nothing is lost to the socket.
     s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)
     s.setsockopt(socket.IPPROTO_IPV6, IPV6_FLOWINFO, 1)
@@ -199,11 +202,14 @@ def http_server(name):
     Server(("::", HTTP_PORT), Handler).serve_forever()
 
 
-def cmd_server(name, vip):
+def cmd_server(name, vip, vip4=None):
     log = Log()
-    for target, args in ((udp_server, (name, vip, log)),
-                         (sink_server, (name, log)),
-                         (http_server, (name,))):
+    threads = [(udp_server, (name, vip, log)),
+               (sink_server, (name, log)),
+               (http_server, (name,))]
+    if vip4:
+        threads.append((udp_server, (name, "::ffff:" + vip4, log)))
+    for target, args in threads:
         threading.Thread(target=target, args=args, daemon=True).start()
     log("ready %s" % name)
     while True:

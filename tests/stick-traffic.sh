@@ -24,8 +24,9 @@
 #                each) from each of 20 flow labels, against a stateless
 #                label-key service and a stateful one: every datagram
 #                arrives whole at exactly one member, none is lost, one
-#                member per label; the same with label 0 (auto_flowlabels=0)
-#                and on a VIP that a TCP service shares; then the same
+#                member per label; the same with label 0 (auto_flowlabels=0),
+#                over IPv4 (key 5tuple, stateless and stateful) and on a VIP
+#                that a TCP service shares; then the same
 #                traffic against a 5-tuple select group installed by hand
 #                with fragment handling nx-match loses or splits datagrams
 #                (counts printed)
@@ -90,6 +91,8 @@ clients="c1 c2"
 servers="s1 s2 s3"
 net=2001:db8:f1c:
 vip=${net}:100
+net4=198.51.100
+vip4=${net4}.100
 router=${net}:1         # c1's second address: the router sending PTBs
 dpid=00000000000000b2
 failed=0
@@ -108,6 +111,11 @@ host_port() {
 host_addr() {
     case $1 in c1) echo ${net}:11 ;; c2) echo ${net}:12 ;; s1) echo ${net}:21 ;;
                s2) echo ${net}:22 ;; s3) echo ${net}:23 ;;
+    esac
+}
+host_addr4() {
+    case $1 in c1) echo ${net4}.11 ;; c2) echo ${net4}.12 ;; s1) echo ${net4}.21 ;;
+               s2) echo ${net4}.22 ;; s3) echo ${net4}.23 ;;
     esac
 }
 in_ns() { h=$1; shift; ip netns exec "$tag-$h" "$@"; }
@@ -207,6 +215,7 @@ for h in $clients $servers; do
     in_sw ethtool -K "$port" tx off >/dev/null
     in_ns $h ethtool -K eth0 tx off >/dev/null
     ip -n "$ns" addr add "$(host_addr $h)/64" dev eth0 nodad
+    ip -n "$ns" addr add "$(host_addr4 $h)/24" dev eth0
     ip -n "$ns" link set eth0 up
     in_sw ip link set "$port" up
 done
@@ -214,6 +223,11 @@ done
 ip -n $tag-c1 addr add $router/64 dev eth0 nodad preferred_lft 0
 for h in $servers; do
     ip -n $tag-$h addr add $vip/128 dev lo
+    ip -n $tag-$h addr add $vip4/32 dev lo
+    # Only flowlbd answers ARP for the VIP (Linux answers for any of its
+    # addresses on any interface by default).
+    in_ns $h sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+        net.ipv4.conf.all.arp_announce=2
     # Room for the incomplete datagrams a 5-tuple group leaves behind, so
     # that they never crowd out later runs' fragments.
     in_ns $h sysctl -qw net.ipv6.ip6frag_high_thresh=134217728
@@ -284,7 +298,7 @@ wait_until switch_connected || {
 # Background processes: "ip netns exec" itself, not in_ns (a function run
 # with & is a subshell, and its pid is not the process's).
 for h in $servers; do
-    ip netns exec $tag-$h $PYTHON "$helper" server $h $vip \
+    ip netns exec $tag-$h $PYTHON "$helper" server $h $vip $vip4 \
         > "$dir/server-$h.log" 2> "$dir/server-$h.err" &
     echo $! > "$dir/server-$h.pid"
 done
@@ -292,7 +306,7 @@ server_ready() {
     grep -q '^ready' "$dir/server-$1.log" \
         && in_ns $1 ss -Hltn '( sport = :80 or sport = :9000 )' | grep -c . \
            | grep -qx 2 \
-        && in_ns $1 ss -Hlun '( sport = :7000 )' | grep -q .
+        && in_ns $1 ss -Hlun '( sport = :7000 )' | grep -c . | grep -qx 2
 }
 for h in $servers; do
     wait_until server_ready $h \
@@ -340,6 +354,12 @@ member_id() {
 service() {
     printf '{"name": "%s", "vip": "%s", "protocol": "%s", "ports": [%s], "members": [{"address": "%s"}, {"address": "%s"}, {"address": "%s"}]%s}' \
         "$1" $vip "$2" "$3" $(host_addr s1) $(host_addr s2) $(host_addr s3) \
+        "${4:+, $4}"
+}
+# service4: the same on the IPv4 VIP.
+service4() {
+    printf '{"name": "%s", "vip": "%s", "protocol": "%s", "ports": [%s], "members": [{"address": "%s"}, {"address": "%s"}, {"address": "%s"}]%s}' \
+        "$1" $vip4 "$2" "$3" $(host_addr4 s1) $(host_addr4 s2) $(host_addr4 s3) \
         "${4:+, $4}"
 }
 
@@ -397,10 +417,11 @@ next_run() { run=$((run + 1)); }
 # ---------------------------------------------------------------------------
 # Scenarios.
 
-# reasm: "SERVER Ip6ReasmReqds Ip6ReasmOKs" for each server.
+# reasm: "SERVER REQDS OKS" for each server: fragments received and
+# datagrams reassembled, IPv6 and IPv4.
 reasm() {
     for h in $servers; do
-        echo "$h $(nstat_ns $h Ip6ReasmReqds) $(nstat_ns $h Ip6ReasmOKs)"
+        echo "$h $(($(nstat_ns $h Ip6ReasmReqds) + $(nstat_ns $h IpReasmReqds))) $(($(nstat_ns $h Ip6ReasmOKs) + $(nstat_ns $h IpReasmOKs)))"
     done
 }
 
@@ -414,12 +435,13 @@ frag_count=200
 frag_size=4000
 frag_run() {
     next_run
-    labels=$frag_labels
+    labels=$frag_labels target=$vip
     case $1 in
         *-label0) labels=auto:20 ;;     # with auto_flowlabels=0: label 0
+        ipv4-*) labels=auto:20 target=::ffff:$vip4 ;;
     esac
     reasm > "$dir/reasm.before"
-    in_ns c1 $PYTHON "$helper" udp-client $vip $run $labels \
+    in_ns c1 $PYTHON "$helper" udp-client $target $run $labels \
         $frag_count $frag_size > "$dir/frag-$1.out" 2> "$dir/frag-$1.err"
     udp_results $run > "$dir/frag-$1.res"
     # Fragments that reached a member without the rest of their datagram:
@@ -498,6 +520,18 @@ scenario_fragments() {
         frag_run $kind-label0
         in_ns c1 sysctl -qw net.ipv6.auto_flowlabels=1
         frag_check $kind-label0
+        service_delete $id
+    done
+
+    # IPv4: fragments keep their protocol, only the first carries ports.
+    for kind in stateless stateful; do
+        case $kind in
+            stateless) extra='"key": "5tuple"' ;;
+            stateful) extra='"key": "5tuple", '"$(stateful 300 follow)" ;;
+        esac
+        service_create "$(service4 frag4-$kind udp 7000 "$extra")" || continue
+        frag_run ipv4-$kind
+        frag_check ipv4-$kind
         service_delete $id
     done
 
