@@ -1430,7 +1430,12 @@ sync_handle_stick_count(struct sync_switch *sw, const struct ofp_header *oh)
 {
     while (sw->next_stick_reply < sw->n_stick_requests) {
         const struct sync_stick_request *rq
-            = &sw->stick_requests[sw->next_stick_reply++];
+            = &sw->stick_requests[sw->next_stick_reply];
+        if (ntohl(oh->xid) < ntohl(rq->xid)) {
+            /* A late answer to an earlier round. */
+            return;
+        }
+        sw->next_stick_reply++;
         if (rq->xid == oh->xid) {
             struct ofputil_aggregate_stats as;
             if (!ofputil_decode_aggregate_stats_reply(&as, oh)) {
