@@ -11,7 +11,7 @@
 # datapath id b0, for flowlbd, and br1, b1, for ovs-ofctl) in a temporary
 # directory, and stops them and removes it when it ends.  Each service has
 # an IPv6 VIP, "ports": [80], key src-dst-label and members with explicit
-# MACs (no neighbour resolution), so it compiles to 6 flows and 2 select
+# MACs (no neighbour resolution), so it compiles to 5 flows and 2 select
 # groups of MEMBERS buckets.
 #
 # flowlbd methods.  Each run starts a fresh flowlbd (empty state file, br0

@@ -188,7 +188,8 @@ put_group(struct svec *groups, const struct lb_service *svc,
                     ? "fields(ipv6_src,ipv6_label)"
                     : "fields(ipv6_src,ipv6_dst,ipv6_label)");
     } else if (kind == PIPELINE_GROUP_FRAG) {
-        ds_put_cstr(&ds, "fields(ipv6_src,ipv6_dst)");
+        ds_put_cstr(&ds, svc->is_ipv4 ? "fields(ip_src,ip_dst)"
+                                      : "fields(ipv6_src,ipv6_dst)");
     } else {
         put_tuple_fields(&ds, svc);
     }
@@ -248,49 +249,50 @@ put_vip_flows(struct svec *flows, const struct lb_service *svc,
     }
 }
 
-/* Appends the flows for fragments of 'svc''s traffic.
+/* Appends the flow for fragments of 'svc''s traffic.
  *
  * The switch runs with fragment handling "normal" (ofconn sets it when it
- * connects), so every fragment, the first too, has ports 0: fragments
- * cannot be told apart by port, and whatever key they go by must leave
- * ports out.  Moreover OVS gives an IPv6 fragment that is not the first
- * the protocol 44 (the Fragment header's), not the transport's, so later
- * fragments can be matched only by address, and a key for them must leave
- * the protocol out too (frag_group_kind()). */
+ * connects, sync keeps it so), in which OVS looks fragments up with ports
+ * 0, the first fragment's too.  Two more details of OVS decide the rest:
+ *
+ *   - It gives an IPv6 fragment other than the first the protocol 44 (the
+ *     Fragment header's), so later IPv6 fragments can be matched only by
+ *     address.  Matching the first fragments by protocol and the later
+ *     ones by address would split a datagram between two services that
+ *     share the VIP, so all IPv6 fragments to a VIP go one way, that of
+ *     the lowest service id on the VIP (compiler_switch() keeps one flow
+ *     per identity).
+ *
+ *   - It restores the first fragment's ports after the lookup, so select
+ *     groups and learn actions do see them: fragments need a group whose
+ *     fields leave the ports out (frag_group_kind()). */
 static void
 put_frag_flows(struct svec *flows, const struct lb_service *svc,
                const char *actions)
 {
     struct ds ds = DS_EMPTY_INITIALIZER;
-    bool split = !svc->is_ipv4 && svc->protocol != LB_PROTO_ANY;
 
     put_flow_head(&ds, svc->id, PIPELINE_PRIO_FRAG);
-    put_vip_match(&ds, svc);
-    ds_put_format(&ds, ",ip_frag=%s,actions=%s", split ? "first" : "yes",
-                  actions);
-    svec_add_nocopy(flows, ds_steal_cstr(&ds));
-
-    if (split) {
-        put_flow_head(&ds, svc->id, PIPELINE_PRIO_FRAG_LATER);
+    if (svc->is_ipv4) {
+        put_vip_match(&ds, svc);
+    } else {
         ds_put_cstr(&ds, "ipv6,ipv6_dst=");
         put_addr(&ds, &svc->vip, false);
-        ds_put_format(&ds, ",ip_frag=later,actions=%s", actions);
-        svec_add_nocopy(flows, ds_steal_cstr(&ds));
     }
+    ds_put_format(&ds, ",ip_frag=yes,actions=%s", actions);
+    svec_add_nocopy(flows, ds_steal_cstr(&ds));
 }
 
 /* The group that balances fragments whose session is not known: one whose
- * hash fields every fragment of a datagram has alike.  The label key does
- * (a zero label hashes as 0); an IPv6 5-tuple does not (see
- * put_frag_flows()), so such a service gets a group of its own on source
- * and destination; the IPv4 5-tuple does, since OVS keeps an IPv4
- * fragment's protocol and gives every fragment ports 0. */
+ * hash fields every fragment of a datagram has alike.  The label key has
+ * them (a zero label hashes as 0), and so has the source alone (key
+ * "src"); the 5-tuple has not, so a service with the 5-tuple key gets a
+ * group of its own on source and destination. */
 static unsigned int
 frag_group_kind(const struct lb_service *svc)
 {
     return (service_has_label_key(svc) ? PIPELINE_GROUP_LABEL
-            : !svc->is_ipv4 && svc->key == LB_KEY_FIVE_TUPLE
-            ? PIPELINE_GROUP_FRAG
+            : svc->key == LB_KEY_FIVE_TUPLE ? PIPELINE_GROUP_FRAG
             : PIPELINE_GROUP_5TUPLE);
 }
 
@@ -500,9 +502,10 @@ put_stateful(const struct lb_service *svc, struct compiler_output *out)
     ds_put_format(&actions, "set_field:%"PRIu32"->"PIPELINE_REG_SERVICE",",
                   svc->id);
     if (svc->is_ipv4) {
-        /* No label: IPv4 fragments go by source, destination and protocol,
-         * which the 5-tuple group hashes with ports 0. */
-        ds_put_cstr(&actions, to_tuple);
+        /* No label to look up: IPv4 fragments go to the fragment group. */
+        char *to_frag = group_action(svc, frag_group_kind(svc));
+        ds_put_cstr(&actions, to_frag);
+        free(to_frag);
     } else {
         ds_put_format(&actions, "resubmit(,%d),resubmit(,%d)",
                       PIPELINE_TABLE_STICK_LABEL, PIPELINE_TABLE_DECIDE);

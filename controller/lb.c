@@ -1639,7 +1639,7 @@ lb_service_to_json(const struct lb_service *svc)
     json_object_set_new(groups, "5tuple", json_integer(
                             pipeline_group_id(svc->id,
                                               PIPELINE_GROUP_5TUPLE)));
-    if (!svc->is_ipv4 && svc->key == LB_KEY_FIVE_TUPLE) {
+    if (svc->key == LB_KEY_FIVE_TUPLE) {
         json_object_set_new(groups, "fragments", json_integer(
                                 pipeline_group_id(svc->id,
                                                   PIPELINE_GROUP_FRAG)));

@@ -40,6 +40,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
@@ -175,7 +176,7 @@ struct sync_switch {
     struct hmap groups;         /* Installed "struct sync_group"s. */
 
     /* READING. */
-    ovs_be32 flows_xid, groups_xid;
+    ovs_be32 flows_xid, groups_xid, config_xid;
     bool flows_done, groups_done;
 
     /* COMMITTING. */
@@ -191,7 +192,7 @@ struct sync_switch {
     long long int last_sync_ms; /* How long it took, first message to
                                  * barrier reply. */
     char *last_error;
-    unsigned int n_bundles, n_failures, n_audits;
+    unsigned int n_bundles, n_failures, n_audits, n_frag_repairs;
     unsigned long long int n_flow_mods, n_group_mods;
 
     struct event *retry_timer;
@@ -806,6 +807,32 @@ sync_switch_read(struct sync_switch *sw)
     msg = ofputil_encode_group_desc_request(sw->version, OFPG_ALL);
     sw->groups_xid = msg_xid(msg);
     ofconn_send(sw->ofconn, msg);
+
+    /* The fragment handling too (sync_check_config()). */
+    msg = ofpraw_alloc(OFPRAW_OFPT_GET_CONFIG_REQUEST, sw->version, 0);
+    sw->config_xid = msg_xid(msg);
+    ofconn_send(sw->ofconn, msg);
+}
+
+/* The fragment flows assume the bridge's fragment handling is "normal"
+ * (docs/pipeline.md), which the connection sets when it comes up.  It is
+ * the bridge's, not the connection's, so "ovs-ofctl set-frags" or another
+ * controller can change it; every read of the switch checks it and puts it
+ * back. */
+static void
+sync_check_config(struct sync_switch *sw, const struct ofp_header *oh)
+{
+    struct ofputil_switch_config config;
+    ofputil_decode_get_config_reply(oh, &config);
+    if (config.frag != OFPUTIL_FRAG_NORMAL) {
+        VLOG_WARN("%016"PRIx64": fragment handling was %s, setting it back "
+                  "to normal", sw->dpid,
+                  ofputil_frag_handling_to_string(config.frag));
+        config.frag = OFPUTIL_FRAG_NORMAL;
+        ofconn_send(sw->ofconn,
+                    ofputil_encode_set_config(&config, sw->version));
+        sw->n_frag_repairs++;
+    }
 }
 
 void
@@ -1363,8 +1390,7 @@ sync_handle_flow_counters(struct sync_switch *sw,
             && fs.match.wc.masks.regs[0] == UINT32_MAX) {
             member_id = fs.match.flow.regs[0];
         } else if (!(fs.table_id == PIPELINE_TABLE_CLASSIFY
-                     && (fs.priority == PIPELINE_PRIO_FRAG
-                         || fs.priority == PIPELINE_PRIO_FRAG_LATER))
+                     && fs.priority == PIPELINE_PRIO_FRAG)
                    && !(fs.table_id == PIPELINE_TABLE_DECIDE
                         && fs.priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
             continue;
@@ -1404,7 +1430,12 @@ sync_handle_stick_count(struct sync_switch *sw, const struct ofp_header *oh)
 {
     while (sw->next_stick_reply < sw->n_stick_requests) {
         const struct sync_stick_request *rq
-            = &sw->stick_requests[sw->next_stick_reply++];
+            = &sw->stick_requests[sw->next_stick_reply];
+        if (ntohl(oh->xid) < ntohl(rq->xid)) {
+            /* A late answer to an earlier round. */
+            return;
+        }
+        sw->next_stick_reply++;
         if (rq->xid == oh->xid) {
             struct ofputil_aggregate_stats as;
             if (!ofputil_decode_aggregate_stats_reply(&as, oh)) {
@@ -1445,6 +1476,12 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
 
     case OFPTYPE_AGGREGATE_STATS_REPLY:
         sync_handle_stick_count(sw, oh);
+        return;
+
+    case OFPTYPE_GET_CONFIG_REPLY:
+        if (oh->xid == sw->config_xid) {
+            sync_check_config(sw, oh);
+        }
         return;
 
     case OFPTYPE_GROUP_DESC_STATS_REPLY:
@@ -1668,6 +1705,7 @@ sync_switch_to_json(const struct sync *sync, uint64_t dpid)
                           "group_mods", (json_int_t) sw->n_group_mods,
                           "last_sync_ms", (json_int_t) sw->last_sync_ms);
     json_object_set_new(j, "audits", json_integer(sw->n_audits));
+    json_object_set_new(j, "frag_repairs", json_integer(sw->n_frag_repairs));
     json_object_set_new(j, "last_error", sw->last_error
                         ? json_string(sw->last_error) : json_null());
     return j;

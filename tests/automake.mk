@@ -39,6 +39,7 @@ TESTSUITE_AT = \
 	tests/ovs-build.at \
 	tests/datapath.at \
 	tests/services-traffic.at \
+	tests/stick-traffic.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -47,7 +48,7 @@ AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
 	tests/stick-packets.py \
-	tests/lb-traffic.sh \
+	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -43,8 +43,7 @@
 /* Priorities in table 0, highest first. */
 #define PIPELINE_PRIO_NEIGH 1000     /* NS/ARP for a VIP, NA/ARP to vmac. */
 #define PIPELINE_PRIO_TOO_BIG 900    /* ICMP "too big" to a VIP: punt. */
-#define PIPELINE_PRIO_FRAG 515       /* VIP fragment (no ports). */
-#define PIPELINE_PRIO_FRAG_LATER 514 /* IPv6 later fragment (protocol 44). */
+#define PIPELINE_PRIO_FRAG 515       /* VIP fragment. */
 #define PIPELINE_PRIO_VIP_ZERO_LABEL 510  /* VIP, IPv6 label 0: 5-tuple. */
 #define PIPELINE_PRIO_VIP 500        /* VIP traffic. */
 #define PIPELINE_PRIO_L2 0           /* Everything else: NORMAL. */
@@ -63,7 +62,7 @@
 /* Group kinds: the low 4 bits of a service's group ids. */
 #define PIPELINE_GROUP_LABEL 1       /* Hash on the flow-label key. */
 #define PIPELINE_GROUP_5TUPLE 2      /* Hash on the 5-tuple (or "src"). */
-#define PIPELINE_GROUP_FRAG 3        /* IPv6 5-tuple key: fragments. */
+#define PIPELINE_GROUP_FRAG 3        /* 5-tuple key: fragments. */
 
 static inline uint64_t
 pipeline_cookie(uint32_t service_id)

@@ -663,7 +663,7 @@ test_rest_json(void)
     j = lb_service_to_json(v4);
     text = json_dumps(json_object_get(json_object_get(j, "openflow"),
                                       "groups"), JSON_SORT_KEYS);
-    CU_ASSERT_STRING_EQUAL(text, "{\"5tuple\": 34}");
+    CU_ASSERT_STRING_EQUAL(text, "{\"5tuple\": 34, \"fragments\": 35}");
     free(text);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "family")),
                            "ipv4");
