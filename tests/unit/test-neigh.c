@@ -44,29 +44,11 @@ static const struct eth_addr vmac = ETH_ADDR_C(02,00,5e,10,00,01);
 static const struct eth_addr client_mac = ETH_ADDR_C(52,54,00,00,00,01);
 static const struct eth_addr member_mac = ETH_ADDR_C(52,54,00,00,00,20);
 
-static struct in6_addr
-ip6(const char *s)
-{
-    struct in6_addr a;
-
-    ovs_assert(inet_pton(AF_INET6, s, &a) == 1);
-    return a;
-}
-
-static struct in6_addr
-ip4(const char *s)
-{
-    ovs_be32 a;
-
-    ovs_assert(inet_pton(AF_INET, s, &a) == 1);
-    return in6_addr_mapped_ipv4(a);
-}
-
 /* Returns true if 'a' is the IPv6 address 's'. */
 static bool
 ip6_is(const struct in6_addr *a, const char *s)
 {
-    struct in6_addr b = ip6(s);
+    struct in6_addr b = unit_ip6(s);
     return ipv6_addr_equals(a, &b);
 }
 
@@ -74,7 +56,7 @@ ip6_is(const struct in6_addr *a, const char *s)
 static bool
 ip4_is(const struct in6_addr *a, const char *s)
 {
-    struct in6_addr b = ip4(s);
+    struct in6_addr b = unit_ip4(s);
     return ipv6_addr_equals(a, &b);
 }
 
@@ -129,8 +111,8 @@ static struct dp_packet *
 client_ns(void)
 {
     struct dp_packet *b = dp_packet_new(0);
-    struct in6_addr src = ip6("2001:db8::1");
-    struct in6_addr vip = ip6("2001:db8::10");
+    struct in6_addr src = unit_ip6("2001:db8::1");
+    struct in6_addr vip = unit_ip6("2001:db8::10");
 
     compose_nd_ns(b, client_mac, &src, &vip);
     return b;
@@ -258,7 +240,7 @@ test_parse_ns_dad(void)
     CU_ASSERT(eth_addr_equals(np.sender_mac, client_mac));
 
     /* To a unicast address it is invalid. */
-    struct in6_addr vip = ip6("2001:db8::10");
+    struct in6_addr vip = unit_ip6("2001:db8::10");
     memcpy(f + OFS_IP6_DST, &vip, 16);
     fix_icmp6_csum(f);
     CU_ASSERT_EQUAL(parse_unaligned(f, sizeof f, &np), EINVAL);
@@ -270,7 +252,7 @@ test_parse_ns_dad_with_sll(void)
     /* RFC 4861 7.1.1: from :: there must be no source link-layer address
      * option. */
     struct dp_packet *b = dp_packet_new(0);
-    struct in6_addr vip = ip6("2001:db8::10");
+    struct in6_addr vip = unit_ip6("2001:db8::10");
     struct neigh_packet np;
 
     compose_nd_ns(b, client_mac, &in6addr_any, &vip);
@@ -295,7 +277,7 @@ test_parse_na(void)
 
     /* From OVS's encoder, with the router flag. */
     struct dp_packet *b = dp_packet_new(0);
-    struct in6_addr src = ip6("2001:db8::21");
+    struct in6_addr src = unit_ip6("2001:db8::21");
     compose_nd_na(b, member_mac, vmac, &src, &lla,
                   htonl(ND_RSO_ROUTER | ND_RSO_SOLICITED));
     CU_ASSERT_EQUAL(parse_packet(b, &np), 0);
@@ -327,8 +309,8 @@ test_parse_arp(void)
 {
     struct dp_packet *b = dp_packet_new(0);
     struct neigh_packet np;
-    struct in6_addr client6 = ip4("192.0.2.1");
-    struct in6_addr vip6 = ip4("192.0.2.10");
+    struct in6_addr client6 = unit_ip4("192.0.2.1");
+    struct in6_addr vip6 = unit_ip4("192.0.2.10");
     ovs_be32 client = in6_addr_get_mapped_ipv4(&client6);
     ovs_be32 vip = in6_addr_get_mapped_ipv4(&vip6);
 
@@ -559,8 +541,8 @@ static void
 test_answer_ns(void)
 {
     struct eth_addr sll = ETH_ADDR_C(52,54,00,00,00,99);
-    struct in6_addr vip = ip6("2001:db8::10");
-    struct in6_addr client = ip6("2001:db8::1");
+    struct in6_addr vip = unit_ip6("2001:db8::10");
+    struct in6_addr client = unit_ip6("2001:db8::1");
     uint8_t f[sizeof scapy_ns];
     struct neigh_packet req;
 
@@ -581,7 +563,7 @@ test_answer_ns_dad(void)
 {
     /* RFC 4861 7.2.4: to a solicitation from ::, to all nodes, not
      * solicited. */
-    struct in6_addr vip = ip6("2001:db8::10");
+    struct in6_addr vip = unit_ip6("2001:db8::10");
     struct eth_addr all_nodes = ETH_ADDR_C(33,33,00,00,00,01);
     uint8_t f[sizeof scapy_ns - 8];
     struct neigh_packet req;
@@ -657,20 +639,20 @@ test_vmac_lla(void)
     /* Modified EUI-64: the universal/local bit flips, ff:fe in the
      * middle. */
     struct in6_addr lla = neigh_vmac_lla(vmac);
-    struct in6_addr want = ip6("fe80::5eff:fe10:1");
+    struct in6_addr want = unit_ip6("fe80::5eff:fe10:1");
     CU_ASSERT(ipv6_addr_equals(&lla, &want));
 
     lla = neigh_vmac_lla((struct eth_addr) ETH_ADDR_C(00,11,22,33,44,55));
-    want = ip6("fe80::211:22ff:fe33:4455");
+    want = unit_ip6("fe80::211:22ff:fe33:4455");
     CU_ASSERT(ipv6_addr_equals(&lla, &want));
 }
 
 static void
 test_solicit_ns(void)
 {
-    struct in6_addr member = ip6("2001:db8::abcd:ef12");
-    struct in6_addr lla = ip6("fe80::5eff:fe10:1");
-    struct in6_addr sn = ip6("ff02::1:ffcd:ef12");
+    struct in6_addr member = unit_ip6("2001:db8::abcd:ef12");
+    struct in6_addr lla = unit_ip6("fe80::5eff:fe10:1");
+    struct in6_addr sn = unit_ip6("ff02::1:ffcd:ef12");
     struct eth_addr sn_mac = ETH_ADDR_C(33,33,ff,cd,ef,12);
     struct dp_packet *b = neigh_solicit(&member, vmac);
     const uint8_t *f = dp_packet_data(b);
@@ -704,7 +686,7 @@ test_solicit_ns(void)
 static void
 test_solicit_arp(void)
 {
-    struct in6_addr member = ip4("192.0.2.20");
+    struct in6_addr member = unit_ip4("192.0.2.20");
     static const uint8_t member_ip[4] = { 192, 0, 2, 20 };
     struct dp_packet *b = neigh_solicit(&member, vmac);
     const uint8_t *f = dp_packet_data(b);
@@ -779,13 +761,13 @@ run_scapy(const char *python)
                    "src=2001:db8::10 dst=2001:db8::1 tgt=2001:db8::10 "
                    "R=0 S=1 O=1 lladdr=02:00:5e:10:00:01");
 
-    struct in6_addr member = ip6("2001:db8::abcd:ef12");
+    struct in6_addr member = unit_ip6("2001:db8::abcd:ef12");
     put_scapy_line(stream, "ns", neigh_solicit(&member, vmac),
                    "ethsrc=02:00:5e:10:00:01 ethdst=33:33:ff:cd:ef:12 "
                    "src=fe80::5eff:fe10:1 dst=ff02::1:ffcd:ef12 "
                    "tgt=2001:db8::abcd:ef12 lladdr=02:00:5e:10:00:01");
 
-    member = ip4("192.0.2.20");
+    member = unit_ip4("192.0.2.20");
     put_scapy_line(stream, "arp", neigh_solicit(&member, vmac),
                    "ethsrc=02:00:5e:10:00:01 ethdst=ff:ff:ff:ff:ff:ff "
                    "op=1 hwsrc=02:00:5e:10:00:01 psrc=0.0.0.0 "

@@ -13,7 +13,6 @@
 #include <config.h>
 #include "flowlb/ptb.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,24 +23,6 @@
 #include "packets.h"
 #include "unit.h"
 #include "util.h"
-
-static struct in6_addr
-ip6(const char *s)
-{
-    struct in6_addr a;
-
-    ovs_assert(inet_pton(AF_INET6, s, &a) == 1);
-    return a;
-}
-
-static struct in6_addr
-ip4(const char *s)
-{
-    ovs_be32 a;
-
-    ovs_assert(inet_pton(AF_INET, s, &a) == 1);
-    return in6_addr_mapped_ipv4(a);
-}
 
 /* Frames, by scapy, each "bytes(p)" of the packet given here:
  *
@@ -298,9 +279,9 @@ test_parse_v6_tcp(void)
 
     CU_ASSERT_EQUAL_FATAL(parse_unaligned(v6_tcp, sizeof v6_tcp, &ptb), 0);
     CU_ASSERT_FALSE(ptb.is_ipv4);
-    struct in6_addr rtr = ip6("2001:db8:ff::1");
-    struct in6_addr vip = ip6("2001:db8:f10::100");
-    struct in6_addr cli = ip6("2001:db8:c1::11");
+    struct in6_addr rtr = unit_ip6("2001:db8:ff::1");
+    struct in6_addr vip = unit_ip6("2001:db8:f10::100");
+    struct in6_addr cli = unit_ip6("2001:db8:c1::11");
     CU_ASSERT(ipv6_addr_equals(&ptb.sender, &rtr));
     CU_ASSERT(ipv6_addr_equals(&ptb.quoted.src, &vip));
     CU_ASSERT(ipv6_addr_equals(&ptb.quoted.dst, &cli));
@@ -427,9 +408,9 @@ test_parse_v4(void)
 
     CU_ASSERT_EQUAL_FATAL(parse_unaligned(v4_tcp, sizeof v4_tcp, &ptb), 0);
     CU_ASSERT(ptb.is_ipv4);
-    struct in6_addr rtr = ip4("192.0.2.1");
-    struct in6_addr vip = ip4("198.51.100.100");
-    struct in6_addr cli = ip4("203.0.113.11");
+    struct in6_addr rtr = unit_ip4("192.0.2.1");
+    struct in6_addr vip = unit_ip4("198.51.100.100");
+    struct in6_addr cli = unit_ip4("203.0.113.11");
     CU_ASSERT(ipv6_addr_equals(&ptb.sender, &rtr));
     CU_ASSERT(ipv6_addr_equals(&ptb.quoted.src, &vip));
     CU_ASSERT(ipv6_addr_equals(&ptb.quoted.dst, &cli));
@@ -567,8 +548,8 @@ tuple(const char *src, const char *dst, uint8_t proto, int sport, int dport)
 {
     struct ptb_tuple t;
     memset(&t, 0, sizeof t);
-    t.src = strchr(src, ':') ? ip6(src) : ip4(src);
-    t.dst = strchr(dst, ':') ? ip6(dst) : ip4(dst);
+    t.src = strchr(src, ':') ? unit_ip6(src) : unit_ip4(src);
+    t.dst = strchr(dst, ':') ? unit_ip6(dst) : unit_ip4(dst);
     t.proto = proto;
     t.has_ports = sport >= 0;
     t.src_port = MAX(sport, 0);

@@ -1,13 +1,38 @@
 /*
  * unit-tests: runs every CUnit suite and exits nonzero if any test fails.
+ * Also the helpers that unit.h declares for the suites.
  */
 #include <config.h>
 
 #include <CUnit/Basic.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "unit.h"
 #include "util.h"
+
+/* Returns the IPv6 address 's' (a test's constant: aborts if 's' is not an
+ * address). */
+struct in6_addr
+unit_ip6(const char *s)
+{
+    struct in6_addr a;
+
+    ovs_assert(inet_pton(AF_INET6, s, &a) == 1);
+    return a;
+}
+
+/* Returns the IPv4 address 's' in its IPv4-mapped IPv6 form (aborts if 's'
+ * is not an address). */
+struct in6_addr
+unit_ip4(const char *s)
+{
+    ovs_be32 a;
+
+    ovs_assert(inet_pton(AF_INET, s, &a) == 1);
+    return in6_addr_mapped_ipv4(a);
+}
 
 int
 main(int argc OVS_UNUSED, char *argv[])

@@ -1,11 +1,13 @@
 /*
  * The CUnit suites of flowlb's pure modules.  Each test-*.c defines one
- * registration function; unit-main.c calls them all.
+ * registration function; unit-main.c calls them all, and holds the helpers
+ * that several suites share.
  */
 #ifndef FLOWLB_TESTS_UNIT_H
 #define FLOWLB_TESTS_UNIT_H 1
 
 #include <CUnit/CUnit.h>
+#include <netinet/in.h>
 
 void unit_register_addr(void);
 void unit_register_compiler(void);
@@ -17,6 +19,10 @@ void unit_register_ptb(void);
 void unit_register_render(void);
 void unit_register_store(void);
 void unit_register_switch(void);
+
+/* Helpers shared by the suites. */
+struct in6_addr unit_ip6(const char *s);
+struct in6_addr unit_ip4(const char *s);
 
 /* Adds a suite named 'NAME' with the 'TESTS', an array of CU_TestInfo
  * ending in CU_TEST_INFO_NULL. */
