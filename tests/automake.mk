@@ -49,6 +49,7 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
 	tests/stick-packets.py \
 	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
+	tests/traffic-lib.sh \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
 DISTCLEANFILES += tests/atconfig tests/atlocal

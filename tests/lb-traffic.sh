@@ -39,6 +39,7 @@
 # ovs-vswitchd and flowlbd run in a network namespace of their own, so that
 # the userspace datapath's tap devices (ovs-netdev, br0) and the loopback
 # ports flowlbd listens on never clash with a sandbox or another test run.
+# tests/traffic-lib.sh, shared with tests/stick-traffic.sh, sets that up.
 #
 # Needs root, network namespaces, veth, the patched OVS and flowlbd in PATH
 # (run by hand, it finds them in the source tree it lives in).  Exits 77
@@ -48,25 +49,13 @@
 
 set -u
 
-all_scenarios="spread weights zero-label sticky remove drain flowlbd-restart vswitchd-restart"
-scenarios=${*:-$all_scenarios}
-for s in $scenarios; do
-    case " $all_scenarios " in
-        *" $s "*) ;;
-        *) echo "lb-traffic: unknown scenario $s (known: $all_scenarios)" >&2
-           exit 2 ;;
-    esac
-done
-
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${OVS_SRCDIR:-}" ]; then
-    OVS_SRCDIR=$srcdir/ovs-build/openvswitch
-    PATH=$srcdir/controller:$OVS_SRCDIR/ovsdb:$OVS_SRCDIR/vswitchd:$OVS_SRCDIR/utilities:$PATH
-    export OVS_SRCDIR PATH
-fi
-# Debian's python3, not a pyenv shim: the pid recorded must be the server's.
-PYTHON=python3
-[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+. "$srcdir/tests/traffic-lib.sh"
+log_prefix=lb-traffic
+
+all_scenarios="spread weights zero-label sticky remove drain flowlbd-restart vswitchd-restart"
+parse_scenarios "$all_scenarios" "$@"
+find_programs
 
 tag=lb$$
 dir=$(mktemp -d "${TMPDIR:-/tmp}/lb-traffic.XXXXXX")
@@ -76,11 +65,6 @@ servers="s1 s2 s3 s4"
 net=2001:db8:f1b:
 dpid=00000000000000b1
 failed=0
-
-log() { echo "lb-traffic: $*"; }
-skip() { log "skipped: $*"; exit 77; }
-fail() { log "FAIL: $*"; failed=1; }
-ok() { log "ok: $*"; }
 
 # The hosts: namespace $tag-NAME, interface eth0, the other end pN in $ns_sw
 # as OpenFlow port N.
@@ -94,50 +78,6 @@ host_addr() {
     esac
 }
 
-# alive PID: PID exists and is not a zombie (a detached daemon's parent is
-# init, which may take its time to reap it).
-alive() {
-    case $(sed -e 's/.*) //' -e 's/ .*//' "/proc/$1/stat" 2>/dev/null) in
-        Z | X | "") return 1 ;;
-    esac
-}
-
-# kill_pidfile FILE: ends the process whose pid FILE holds and waits until
-# it has exited (SIGKILL after 5 s).
-kill_pidfile() {
-    if [ -f "$1" ]; then
-        pid=$(cat "$1")
-        kill "$pid" 2>/dev/null
-        i=0
-        while alive "$pid" && [ $i -lt 50 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -9 "$pid" 2>/dev/null
-        rm -f "$1"
-    fi
-}
-
-cleanup() {
-    for pidfile in "$dir"/*.pid; do
-        [ -e "$pidfile" ] || continue
-        case $pidfile in
-            */ovsdb-server.pid) ;;      # last: ovs-vswitchd reads it
-            *) kill_pidfile "$pidfile" ;;
-        esac
-    done
-    kill_pidfile "$dir/ovsdb-server.pid"
-    # Deleting a namespace deletes the veths (and the datapath's taps) in
-    # it; both ends of every veth live in one of ours.
-    for h in sw $clients $servers; do
-        ip netns del "$tag-$h" 2>/dev/null
-    done
-    if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
-        rm -rf "$dir"
-    else
-        log "state kept in $dir"
-    fi
-}
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
@@ -153,14 +93,7 @@ wait_until() {
     done
 }
 
-[ "$(id -u)" = 0 ] || skip "needs root"
-for tool in ip ethtool curl jq iperf3 $PYTHON ovsdb-server ovs-vswitchd \
-            ovs-vsctl ovs-ofctl flowlbd; do
-    command -v $tool >/dev/null 2>&1 || skip "$tool not found"
-done
-ip netns add "$ns_sw" 2>/dev/null || skip "cannot create network namespaces"
-ip -n "$ns_sw" link set lo up
-in_sw() { ip netns exec "$ns_sw" "$@"; }
+check_machine iperf3
 
 # ---------------------------------------------------------------------------
 # Helpers run inside the namespaces.
@@ -251,90 +184,23 @@ EOF
 # The hosts.
 
 for h in $clients $servers; do
-    ns=$tag-$h
-    port=p$(host_port $h)
-    ip netns add "$ns"
-    # No duplicate address detection: addresses are usable at once.
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-        net.ipv6.conf.default.accept_dad=0
-    ip -n "$ns" link set lo up
-    ip -n "$ns_sw" link add "$port" type veth peer name eth0 netns "$ns"
-    # The bridge side is only a port: no IPv6 on it, no router
-    # solicitations or MLD reports from it.
-    in_sw sysctl -qw "net.ipv6.conf.$port.disable_ipv6=1"
-    # Without TX checksum offload off on both ends, TCP through the
-    # userspace datapath fails.
-    in_sw ethtool -K "$port" tx off >/dev/null
-    ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
-    ip -n "$ns" addr add "$(host_addr $h)/64" dev eth0 nodad
-    ip -n "$ns" link set eth0 up
-    in_sw ip link set "$port" up
+    add_host $h
 done
 
 # ---------------------------------------------------------------------------
-# OVS in a private directory, userspace datapath, in $ns_sw.
+# OVS and flowlbd in $ns_sw; flowlbd found from its log, and a restart
+# (start_flowlbd again) reuses its ports.
 
-export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir OVS_SYSCONFDIR=$dir
-ovsdb-tool create "$dir/conf.db" "$OVS_SRCDIR/vswitchd/vswitch.ovsschema" \
-    || exit 1
-ovsdb-server --detach --no-chdir --pidfile --log-file -vconsole:off \
-    --remote=punix:"$dir/db.sock" "$dir/conf.db" || exit 1
-ovs-vsctl --no-wait init
-start_vswitchd() {
-    in_sw ovs-vswitchd --detach --no-chdir --pidfile --log-file \
-        -vconsole:off --disable-system
-}
-start_vswitchd || exit 1
-vsctl() { ovs-vsctl --timeout=20 "$@"; }
-
-# flowlbd, also in $ns_sw: OpenFlow and REST on free loopback ports there,
-# found from its log.  A restart (start_flowlbd again) reuses those ports.
-ofp_port=0 rest_port=0
-start_flowlbd() {
-    in_sw flowlbd --detach --no-chdir --pidfile="$dir/flowlbd.pid" \
-        --log-file="$dir/flowlbd.log" -vconsole:off -vfile:${FLOWLBD_LOG_LEVEL:-info} \
-        --ofp-listen=tcp:127.0.0.1:$ofp_port --rest=127.0.0.1:$rest_port \
-        --state-file="$dir/state.json" || return 1
-    ofp_port=$(sed -n 's/.*listening for OpenFlow switches on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$dir/flowlbd.log" | tail -n 1)
-    rest_port=$(sed -n 's|.*REST API listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/flowlbd.log" | tail -n 1)
-    [ -n "$ofp_port" ] && [ -n "$rest_port" ]
-}
+start_ovs
 start_flowlbd || { fail "flowlbd did not start"; exit 1; }
 
-# fail-mode=secure: while flowlbd is away (restart), the switch keeps
-# flowlbd's flows instead of falling back to its own NORMAL flow.  A short
-# max_backoff brings it back to a restarted flowlbd within a second.
-set -- add-br br0 -- set bridge br0 datapath_type=netdev fail-mode=secure \
-    protocols=OpenFlow13,OpenFlow15 other-config:datapath-id=$dpid
-for h in $clients $servers; do
-    n=$(host_port $h)
-    set -- "$@" -- add-port br0 p$n -- set interface p$n ofport_request=$n
-done
-vsctl "$@" -- set-controller br0 tcp:127.0.0.1:$ofp_port || exit 1
+# A short max_backoff brings br0 back to a restarted flowlbd within a
+# second.
+start_bridge || exit 1
 vsctl set controller br0 max_backoff=1000 || exit 1
 
-ofctl() { ovs-ofctl -O OpenFlow15 "$@"; }
 cookie=cookie=0xf1b0000000000000/0xffff000000000000
-
-# rest METHOD PATH [BODY]: the body of the answer; fails on HTTP >= 400.
-rest() {
-    if [ $# -ge 3 ]; then
-        in_sw curl -sS --fail-with-body --noproxy '*' --max-time 5 -X "$1" \
-            -H 'Content-Type: application/json' -d "$3" \
-            "http://127.0.0.1:$rest_port$2"
-    else
-        in_sw curl -sS --fail-with-body --noproxy '*' --max-time 5 -X "$1" \
-            "http://127.0.0.1:$rest_port$2"
-    fi
-}
-
-switch_connected() {
-    rest GET /v1/switches/$dpid | jq -e '.state == "connected"'
-}
-wait_until switch_connected || {
-    fail "br0 did not connect to flowlbd: $(rest GET /v1/switches)"
-    exit 1
-}
+wait_switch
 
 for h in $servers; do
     ip netns exec "$tag-$h" $PYTHON "$dir/httpd.py" $h \
@@ -362,36 +228,6 @@ done
 # ---------------------------------------------------------------------------
 # Services.
 
-# service_create JSON: creates a service, sets $id to its id, and waits
-# until every switch holds it and every member's MAC is known.
-service_create() {
-    svc=$(rest POST /v1/services "$1") || {
-        fail "POST /v1/services $1: $svc"
-        return 1
-    }
-    id=$(echo "$svc" | jq -r .id)
-    wait_service $id
-}
-
-service_ready() {
-    rest GET /v1/services/$1 | jq -e '
-        (.status.switches | length > 0 and all(.sync == "in-sync"))
-        and all(.members[]; .status.mac_source != "unresolved")'
-}
-
-# wait_service ID: until service ID is in sync on br0 with all MACs known.
-wait_service() {
-    wait_until service_ready $1 || {
-        fail "service $1 not in sync within 30 s: $(rest GET /v1/services/$1)"
-        return 1
-    }
-}
-
-member_id() {
-    rest GET /v1/services/$1 \
-        | jq -r --arg a "$(host_addr $2)" '.members[] | select(.address == $a) | .id'
-}
-
 members_json() {
     sep=
     printf '['
@@ -410,10 +246,6 @@ members_json() {
 web() {
     printf '{"name": "%s", "vip": "%s", "protocol": "tcp", "ports": [80], "key": "%s", "members": %s}' \
         "$1" "$2" "$3" "$(shift 3; members_json "$@")"
-}
-
-service_delete() {
-    rest DELETE /v1/services/$1 >/dev/null || fail "DELETE service $1"
 }
 
 # curls VIP N CLIENT...: N GETs of http://[VIP]/ from each CLIENT at once,
@@ -830,12 +662,4 @@ done
 # restarted ovs-vswitchd that asks ovsdb-server for its lock before
 # ovsdb-server has seen the old one's connection close logs "another
 # ovs-vswitchd process is running" and waits for the lock.
-if grep -E '\|(ERR|EMER)\|' "$dir/ovs-vswitchd.log" "$dir/flowlbd.log" \
-        | grep -v 'another ovs-vswitchd process is running'; then
-    fail "a daemon logged errors"
-fi
-
-if [ "$failed" = 0 ]; then
-    log "all checks passed"
-fi
-exit $failed
+finish 'another ovs-vswitchd process is running'

@@ -9,14 +9,15 @@
 #                                  | OpenFlow
 #                               flowlbd --REST-- this script
 #
-# The same lab as tests/lb-traffic.sh: ovs-vswitchd and flowlbd in a network
-# namespace of their own, hosts in namespaces joined to br0 by veth pairs,
-# servers holding the VIP on their loopback and answering clients directly
-# (DSR).  Each server runs tests/stick-traffic.py server: UDP on VIP port
-# 7000 (logs every datagram: sender, flow label, sequence, length, payload
-# check, Destination Options seen; acknowledges it from the VIP), HTTP on
-# port 80 (GET: its name; POST: its name and the body's length) and a TCP
-# sink on port 9000.
+# The same lab as tests/lb-traffic.sh (tests/traffic-lib.sh sets it up):
+# ovs-vswitchd and flowlbd in a network namespace of their own, hosts in
+# namespaces joined to br0 by veth pairs, servers holding the VIP on their
+# loopback and answering clients directly (DSR).  Each server runs
+# tests/stick-traffic.py server: UDP on VIP port 7000 (logs every
+# datagram: sender, flow label, sequence, length, payload check,
+# Destination Options seen; acknowledges it from the VIP), HTTP on port 80
+# (GET: its name; POST: its name and the body's length) and a TCP sink on
+# port 9000.
 #
 # usage: stick-traffic.sh [SCENARIO...]     (default: all of them, in order)
 #
@@ -63,25 +64,13 @@
 
 set -u
 
-all_scenarios="fragments ext-headers label-change ptb expiry matrix"
-scenarios=${*:-$all_scenarios}
-for s in $scenarios; do
-    case " $all_scenarios " in
-        *" $s "*) ;;
-        *) echo "stick-traffic: unknown scenario $s (known: $all_scenarios)" >&2
-           exit 2 ;;
-    esac
-done
-
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${OVS_SRCDIR:-}" ]; then
-    OVS_SRCDIR=$srcdir/ovs-build/openvswitch
-    PATH=$srcdir/controller:$OVS_SRCDIR/ovsdb:$OVS_SRCDIR/vswitchd:$OVS_SRCDIR/utilities:$PATH
-    export OVS_SRCDIR PATH
-fi
-# Debian's python3, not a pyenv shim: the pid recorded must be the server's.
-PYTHON=python3
-[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+. "$srcdir/tests/traffic-lib.sh"
+log_prefix=stick-traffic
+
+all_scenarios="fragments ext-headers label-change ptb expiry matrix"
+parse_scenarios "$all_scenarios" "$@"
+find_programs
 helper=$srcdir/tests/stick-traffic.py
 
 tag=st$$
@@ -96,11 +85,6 @@ vip4=${net4}.100
 router=${net}:1         # c1's second address: the router sending PTBs
 dpid=00000000000000b2
 failed=0
-
-log() { echo "stick-traffic: $*"; }
-skip() { log "skipped: $*"; exit 77; }
-fail() { log "FAIL: $*"; failed=1; }
-ok() { log "ok: $*"; }
 
 # The hosts: namespace $tag-NAME, interface eth0, the other end pN in $ns_sw
 # as OpenFlow port N.
@@ -120,52 +104,6 @@ host_addr4() {
 }
 in_ns() { h=$1; shift; ip netns exec "$tag-$h" "$@"; }
 
-# alive PID: PID exists and is not a zombie.
-alive() {
-    case $(sed -e 's/.*) //' -e 's/ .*//' "/proc/$1/stat" 2>/dev/null) in
-        Z | X | "") return 1 ;;
-    esac
-}
-
-# kill_pid PID: ends PID and waits until it has exited (SIGKILL after 5 s).
-kill_pid() {
-    kill "$1" 2>/dev/null
-    i=0
-    while alive "$1" && [ $i -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -9 "$1" 2>/dev/null
-}
-
-kill_pidfile() {
-    if [ -f "$1" ]; then
-        kill_pid "$(cat "$1")"
-        rm -f "$1"
-    fi
-}
-
-cleanup() {
-    for pidfile in "$dir"/*.pid; do
-        [ -e "$pidfile" ] || continue
-        case $pidfile in
-            */ovsdb-server.pid) ;;      # last: ovs-vswitchd reads it
-            *) kill_pidfile "$pidfile" ;;
-        esac
-    done
-    kill_pidfile "$dir/ovsdb-server.pid"
-    # Deleting a namespace deletes the veths (and the datapath's taps,
-    # ovs-netdev and br0) in it; both ends of every veth live in one of
-    # ours.
-    for h in sw $clients $servers; do
-        ip netns del "$tag-$h" 2>/dev/null
-    done
-    if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
-        rm -rf "$dir"
-    else
-        log "state kept in $dir"
-    fi
-}
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
@@ -186,38 +124,14 @@ wait_until() { wait_for 30 "$@"; }
 now() { date +%s.%N; }
 since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
 
-[ "$(id -u)" = 0 ] || skip "needs root"
-for tool in ip ethtool curl jq nstat $PYTHON ovsdb-server ovs-vswitchd \
-            ovs-vsctl ovs-ofctl flowlbd; do
-    command -v $tool >/dev/null 2>&1 || skip "$tool not found"
-done
-ip netns add "$ns_sw" 2>/dev/null || skip "cannot create network namespaces"
-ip -n "$ns_sw" link set lo up
-in_sw() { ip netns exec "$ns_sw" "$@"; }
+check_machine nstat
 
 # ---------------------------------------------------------------------------
 # The hosts.
 
 for h in $clients $servers; do
-    ns=$tag-$h
-    port=p$(host_port $h)
-    ip netns add "$ns"
-    # No duplicate address detection: addresses are usable at once.
-    in_ns $h sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-        net.ipv6.conf.default.accept_dad=0
-    ip -n "$ns" link set lo up
-    ip -n "$ns_sw" link add "$port" type veth peer name eth0 netns "$ns" \
-        || skip "cannot create veth pairs"
-    # The bridge side is only a port: no IPv6 on it.
-    in_sw sysctl -qw "net.ipv6.conf.$port.disable_ipv6=1"
-    # Without TX checksum offload off on both ends, TCP through the
-    # userspace datapath fails.
-    in_sw ethtool -K "$port" tx off >/dev/null
-    in_ns $h ethtool -K eth0 tx off >/dev/null
-    ip -n "$ns" addr add "$(host_addr $h)/64" dev eth0 nodad
-    ip -n "$ns" addr add "$(host_addr4 $h)/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    in_sw ip link set "$port" up
+    add_host $h
+    ip -n $tag-$h addr add "$(host_addr4 $h)/24" dev eth0
 done
 # Deprecated (preferred_lft 0), so that c1 never picks it as a source.
 ip -n $tag-c1 addr add $router/64 dev eth0 nodad preferred_lft 0
@@ -239,61 +153,23 @@ for h in $clients; do
 done
 
 # ---------------------------------------------------------------------------
-# OVS in a private directory, userspace datapath, in $ns_sw.
+# OVS and flowlbd in $ns_sw.
 
-export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir OVS_SYSCONFDIR=$dir
-ovsdb-tool create "$dir/conf.db" "$OVS_SRCDIR/vswitchd/vswitch.ovsschema" \
-    || exit 1
-ovsdb-server --detach --no-chdir --pidfile --log-file -vconsole:off \
-    --remote=punix:"$dir/db.sock" "$dir/conf.db" || exit 1
-ovs-vsctl --no-wait init
-in_sw ovs-vswitchd --detach --no-chdir --pidfile --log-file -vconsole:off \
-    --disable-system || exit 1
-vsctl() { ovs-vsctl --timeout=20 "$@"; }
+start_ovs
+start_flowlbd
+case $? in
+    0) ;;
+    1) fail "flowlbd did not start"; exit 1 ;;
+    *) fail "flowlbd's ports not found in its log"; exit 1 ;;
+esac
+start_bridge || exit 1
 
-in_sw flowlbd --detach --no-chdir --pidfile="$dir/flowlbd.pid" \
-    --log-file="$dir/flowlbd.log" -vconsole:off \
-    -vfile:${FLOWLBD_LOG_LEVEL:-info} \
-    --ofp-listen=tcp:127.0.0.1:0 --rest=127.0.0.1:0 \
-    --state-file="$dir/state.json" || { fail "flowlbd did not start"; exit 1; }
-ofp_port=$(sed -n 's/.*listening for OpenFlow switches on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$dir/flowlbd.log" | tail -n 1)
-rest_port=$(sed -n 's|.*REST API listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/flowlbd.log" | tail -n 1)
-[ -n "$ofp_port" ] && [ -n "$rest_port" ] \
-    || { fail "flowlbd's ports not found in its log"; exit 1; }
-
-set -- add-br br0 -- set bridge br0 datapath_type=netdev fail-mode=secure \
-    protocols=OpenFlow13,OpenFlow15 other-config:datapath-id=$dpid
-for h in $clients $servers; do
-    n=$(host_port $h)
-    set -- "$@" -- add-port br0 p$n -- set interface p$n ofport_request=$n
-done
-vsctl "$@" -- set-controller br0 tcp:127.0.0.1:$ofp_port || exit 1
-
-ofctl() { ovs-ofctl -O OpenFlow15 "$@"; }
 # Flows and groups this script adds by hand: a cookie and a group id that
 # are not flowlbd's, so that its sync leaves them alone.
 own_cookie=0x5717c0de
 own_group=255
 
-# rest METHOD PATH [BODY]: the body of the answer; fails on HTTP >= 400.
-rest() {
-    if [ $# -ge 3 ]; then
-        in_sw curl -sS --fail-with-body --noproxy '*' --max-time 5 -X "$1" \
-            -H 'Content-Type: application/json' -d "$3" \
-            "http://127.0.0.1:$rest_port$2"
-    else
-        in_sw curl -sS --fail-with-body --noproxy '*' --max-time 5 -X "$1" \
-            "http://127.0.0.1:$rest_port$2"
-    fi
-}
-
-switch_connected() {
-    rest GET /v1/switches/$dpid | jq -e '.state == "connected"'
-}
-wait_until switch_connected || {
-    fail "br0 did not connect to flowlbd: $(rest GET /v1/switches)"
-    exit 1
-}
+wait_switch
 
 # Background processes: "ip netns exec" itself, not in_ns (a function run
 # with & is a subshell, and its pid is not the process's).
@@ -315,39 +191,6 @@ done
 
 # ---------------------------------------------------------------------------
 # Services.
-
-# service_create JSON: creates a service, sets $id to its id, and waits
-# until every switch holds it and every member's MAC is known.
-service_create() {
-    svc=$(rest POST /v1/services "$1") || {
-        fail "POST /v1/services $1: $svc"
-        return 1
-    }
-    id=$(echo "$svc" | jq -r .id)
-    wait_service $id
-}
-
-service_ready() {
-    rest GET /v1/services/$1 | jq -e '
-        (.status.switches | length > 0 and all(.sync == "in-sync"))
-        and all(.members[]; .status.mac_source != "unresolved")'
-}
-
-wait_service() {
-    wait_until service_ready $1 || {
-        fail "service $1 not in sync within 30 s: $(rest GET /v1/services/$1)"
-        return 1
-    }
-}
-
-service_delete() {
-    rest DELETE /v1/services/$1 >/dev/null || fail "DELETE service $1"
-}
-
-member_id() {
-    rest GET /v1/services/$1 \
-        | jq -r --arg a "$(host_addr $2)" '.members[] | select(.address == $a) | .id'
-}
 
 # service NAME PROTOCOL PORT EXTRA: JSON of a service on $vip over s1..s3;
 # EXTRA is more fields, e.g. '"persistence": "stateful"'.
@@ -965,11 +808,4 @@ if [ -n "${STICK_HOLD:-}" ]; then
     while [ -e "$dir/hold" ]; do sleep 1; done
 fi
 
-if grep -E '\|(ERR|EMER)\|' "$dir/ovs-vswitchd.log" "$dir/flowlbd.log"; then
-    fail "a daemon logged errors"
-fi
-
-if [ "$failed" = 0 ]; then
-    log "all checks passed"
-fi
-exit $failed
+finish
