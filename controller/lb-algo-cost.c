@@ -85,28 +85,7 @@ cost_weights(const struct lb_algo_member *members, size_t n,
     free(load);
 }
 
-#define COST_ALGO(OPS, NAME, TRAFFIC)                                   \
-    static int                                                          \
-    OPS##_pick(void *state OVS_UNUSED,                                  \
-               const struct lb_algo_member *members, size_t n)          \
-    {                                                                   \
-        return cost_pick(members, n, TRAFFIC);                          \
-    }                                                                   \
-                                                                        \
-    static void                                                         \
-    OPS##_weights(void *state OVS_UNUSED,                               \
-                  const struct lb_algo_member *members, size_t n,       \
-                  double expected_new, unsigned int max,                \
-                  unsigned int *out)                                    \
-    {                                                                   \
-        cost_weights(members, n, expected_new, max, out, TRAFFIC);      \
-    }                                                                   \
-                                                                        \
-    const struct lb_algo_ops OPS = {                                    \
-        .name = NAME,                                                   \
-        .pick = OPS##_pick,                                             \
-        .weights = OPS##_weights,                                       \
-    };
-
-COST_ALGO(lb_algo_cost_least_load, "cost-least-load", false)
-COST_ALGO(lb_algo_cost_least_traffic, "cost-least-traffic", true)
+LB_ALGO_DEFINE(lb_algo_cost_least_load, "cost-least-load",
+               cost_pick, cost_weights, false);
+LB_ALGO_DEFINE(lb_algo_cost_least_traffic, "cost-least-traffic",
+               cost_pick, cost_weights, true);

@@ -103,30 +103,9 @@ least_weights(const struct lb_algo_member *members, size_t n,
     free(load);
 }
 
-#define LEAST_ALGO(OPS, NAME, METRIC)                                   \
-    static int                                                          \
-    OPS##_pick(void *state OVS_UNUSED,                                  \
-               const struct lb_algo_member *members, size_t n)          \
-    {                                                                   \
-        return least_pick(members, n, METRIC);                          \
-    }                                                                   \
-                                                                        \
-    static void                                                         \
-    OPS##_weights(void *state OVS_UNUSED,                               \
-                  const struct lb_algo_member *members, size_t n,       \
-                  double expected_new, unsigned int max,                \
-                  unsigned int *out)                                    \
-    {                                                                   \
-        least_weights(members, n, expected_new, max, out, METRIC);      \
-    }                                                                   \
-                                                                        \
-    const struct lb_algo_ops OPS = {                                    \
-        .name = NAME,                                                   \
-        .pick = OPS##_pick,                                             \
-        .weights = OPS##_weights,                                       \
-    };
-
-LEAST_ALGO(lb_algo_least_sessions, "least-sessions", LEAST_SESSIONS)
-LEAST_ALGO(lb_algo_least_traffic, "least-traffic", LEAST_TRAFFIC)
-LEAST_ALGO(lb_algo_weighted_least_load, "weighted-least-load",
-           LEAST_WEIGHTED)
+LB_ALGO_DEFINE(lb_algo_least_sessions, "least-sessions",
+               least_pick, least_weights, LEAST_SESSIONS);
+LB_ALGO_DEFINE(lb_algo_least_traffic, "least-traffic",
+               least_pick, least_weights, LEAST_TRAFFIC);
+LB_ALGO_DEFINE(lb_algo_weighted_least_load, "weighted-least-load",
+               least_pick, least_weights, LEAST_WEIGHTED);

@@ -160,4 +160,31 @@ void lb_algo_level(const struct lb_algo_member *, size_t n,
                    const double *load, const double *factor,
                    double expected_new, unsigned int max, unsigned int *out);
 
+/* Defines 'OPS', a stateless algorithm named NAME whose pick is
+ * PICK(members, n, ARG) and whose weights are WEIGHTS(members, n,
+ * expected_new, max, out, ARG): one family of algorithms differing only in
+ * ARG shares one PICK and one WEIGHTS. */
+#define LB_ALGO_DEFINE(OPS, NAME, PICK, WEIGHTS, ARG)                   \
+    static int                                                          \
+    OPS##_pick(void *state OVS_UNUSED,                                  \
+               const struct lb_algo_member *members, size_t n)          \
+    {                                                                   \
+        return PICK(members, n, ARG);                                   \
+    }                                                                   \
+                                                                        \
+    static void                                                         \
+    OPS##_weights(void *state OVS_UNUSED,                               \
+                  const struct lb_algo_member *members, size_t n,       \
+                  double expected_new, unsigned int max,                \
+                  unsigned int *out)                                    \
+    {                                                                   \
+        WEIGHTS(members, n, expected_new, max, out, ARG);               \
+    }                                                                   \
+                                                                        \
+    const struct lb_algo_ops OPS = {                                    \
+        .name = NAME,                                                   \
+        .pick = OPS##_pick,                                             \
+        .weights = OPS##_weights,                                       \
+    }
+
 #endif /* flowlb/lb-algo.h */
