@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
@@ -128,4 +129,27 @@ ofmsg_ports_pull(struct ofmsg_ports *ports, const struct ofp_header *reply,
     }
     *more = ofpmp_more(reply);
     return 0;
+}
+
+int
+ofmsg_flow_stats_foreach(const struct ofp_header *oh,
+                         void (*cb)(const struct ofputil_flow_stats *,
+                                    void *aux),
+                         void *aux)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf ofpacts;
+    int error;
+
+    ofpbuf_init(&ofpacts, 0);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        error = ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts);
+        if (error) {
+            break;
+        }
+        cb(&fs, aux);
+    }
+    ofpbuf_uninit(&ofpacts);
+    return error == EOF ? 0 : EPROTO;
 }

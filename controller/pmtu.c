@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include "flowlb/counters.h"
 #include "flowlb/lb.h"
+#include "flowlb/ofmsg.h"
 #include "flowlb/ofconn.h"
 #include "flowlb/pipeline.h"
 #include "flowlb/ptb.h"
@@ -405,42 +406,36 @@ pmtu_packet_in(struct pmtu *pmtu, uint64_t dpid, const struct ofp_header *oh)
     return true;
 }
 
+/* Adds the owner that flow 'fs', a learned 5-tuple entry, names to the
+ * request 'req_'. */
+static void
+collect_owner(const struct ofputil_flow_stats *fs, void *req_)
+{
+    struct pmtu_request *req = req_;
+    uint64_t cookie = ntohll(fs->cookie);
+    uint32_t owner = cookie & 0xffff;
+    if ((cookie & FLOWLB_STICK_COOKIE_MASK)
+        != pipeline_stick_cookie(req->service_id, 0, 0) || !owner) {
+        return;
+    }
+    for (size_t i = 0; i < req->n_owners; i++) {
+        if (req->owners[i] == owner) {
+            return;
+        }
+    }
+    req->owners = xrealloc(req->owners,
+                           (req->n_owners + 1) * sizeof *req->owners);
+    req->owners[req->n_owners++] = owner;
+}
+
 /* Adds the owners named by the entries in flow statistics reply 'oh' to
  * 'req'. */
 static void
 collect_owners(struct pmtu_request *req, const struct ofp_header *oh)
 {
-    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
-    struct ofpbuf ofpacts;
-    ofpbuf_init(&ofpacts, 0);
-    for (;;) {
-        struct ofputil_flow_stats fs;
-        int error = ofputil_decode_flow_stats_reply(&fs, &b, false,
-                                                    &ofpacts);
-        if (error) {
-            if (error != EOF) {
-                VLOG_WARN_RL(&rl, "%016"PRIx64": bad flow stats reply",
-                             req->dpid);
-            }
-            break;
-        }
-        uint64_t cookie = ntohll(fs.cookie);
-        uint32_t owner = cookie & 0xffff;
-        if ((cookie & FLOWLB_STICK_COOKIE_MASK)
-            != pipeline_stick_cookie(req->service_id, 0, 0) || !owner) {
-            continue;
-        }
-        bool seen = false;
-        for (size_t i = 0; i < req->n_owners; i++) {
-            seen = seen || req->owners[i] == owner;
-        }
-        if (!seen) {
-            req->owners = xrealloc(req->owners, (req->n_owners + 1)
-                                   * sizeof *req->owners);
-            req->owners[req->n_owners++] = owner;
-        }
+    if (ofmsg_flow_stats_foreach(oh, collect_owner, req)) {
+        VLOG_WARN_RL(&rl, "%016"PRIx64": bad flow stats reply", req->dpid);
     }
-    ofpbuf_uninit(&ofpacts);
 }
 
 /* Handles message 'oh' of 'type' from switch 'dpid' if it answers one of

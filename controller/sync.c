@@ -25,6 +25,7 @@
 #include "flowlb/counters.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofconn.h"
+#include "flowlb/ofmsg.h"
 #include "flowlb/pipeline.h"
 #include "flowlb/switch.h"
 #include "hash.h"
@@ -1166,38 +1167,30 @@ sync_commit_failed(struct sync_switch *sw, const char *why)
     evtimer_add(sw->retry_timer, &tv);
 }
 
+/* Adds flow 'fs' of a dump to the mirror of switch 'sw_'. */
+static void
+sync_mirror_flow(const struct ofputil_flow_stats *fs, void *sw_)
+{
+    struct sync_switch *sw = sw_;
+    struct sync_flow *flow = sync_flow_create(&fs->match, fs->priority,
+                                              fs->table_id,
+                                              ntohll(fs->cookie),
+                                              fs->ofpacts, fs->ofpacts_len);
+    if (sync_flow_find(&sw->flows, flow->identity)) {
+        /* Cannot happen on one switch; keep the first. */
+        sync_flow_destroy(flow);
+    } else {
+        hmap_insert(&sw->flows, &flow->node,
+                    hash_string(flow->identity, 0));
+    }
+}
+
 static void
 sync_handle_flow_stats(struct sync_switch *sw, const struct ofp_header *oh)
 {
-    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
-    struct ofpbuf ofpacts;
-    ofpbuf_init(&ofpacts, 0);
-    for (;;) {
-        struct ofputil_flow_stats fs;
-        int error = ofputil_decode_flow_stats_reply(&fs, &b, false,
-                                                    &ofpacts);
-        if (error) {
-            if (error != EOF) {
-                VLOG_WARN_RL(&rl, "%016"PRIx64": bad flow stats reply",
-                             sw->dpid);
-            }
-            break;
-        }
-        struct sync_flow *flow = sync_flow_create(&fs.match, fs.priority,
-                                                  fs.table_id,
-                                                  ntohll(fs.cookie),
-                                                  fs.ofpacts,
-                                                  fs.ofpacts_len);
-        struct sync_flow *dup = sync_flow_find(&sw->flows, flow->identity);
-        if (dup) {
-            /* Cannot happen on one switch; keep the first. */
-            sync_flow_destroy(flow);
-        } else {
-            hmap_insert(&sw->flows, &flow->node,
-                        hash_string(flow->identity, 0));
-        }
+    if (ofmsg_flow_stats_foreach(oh, sync_mirror_flow, sw)) {
+        VLOG_WARN_RL(&rl, "%016"PRIx64": bad flow stats reply", sw->dpid);
     }
-    ofpbuf_uninit(&ofpacts);
     if (!ofpmp_more(oh)) {
         sw->flows_done = true;
     }
@@ -1361,64 +1354,62 @@ flow_counter_get(struct sync_switch *sw, uint8_t table_id, uint16_t priority,
     return fc;
 }
 
-/* Adds the counters of the flows in a flow stats reply that count
- * something (fragments, label-change drops, stateful members' packets) to
- * the model, as deltas from the last reply. */
+/* Adds the counters of flow 'fs' of a stats reply to the model, if it is
+ * a flow that counts something (fragments, label-change drops, stateful
+ * members' packets), as deltas from the last reply. */
+static void
+sync_count_flow(const struct ofputil_flow_stats *fs, void *sw_)
+{
+    struct sync_switch *sw = sw_;
+    int64_t service_id = pipeline_cookie_service(ntohll(fs->cookie));
+    struct lb_service *svc = (service_id > 0
+                              ? lb_service_find(sw->sync->model, service_id)
+                              : NULL);
+    if (!svc) {
+        return;
+    }
+
+    uint32_t member_id = 0;
+    if (fs->table_id == PIPELINE_TABLE_FORWARD
+        && fs->match.wc.masks.regs[0] == UINT32_MAX) {
+        member_id = fs->match.flow.regs[0];
+    } else if (!(fs->table_id == PIPELINE_TABLE_CLASSIFY
+                 && fs->priority == PIPELINE_PRIO_FRAG)
+               && !(fs->table_id == PIPELINE_TABLE_DECIDE
+                    && fs->priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
+        return;
+    }
+
+    struct sync_flow_counter *fc = flow_counter_get(
+        sw, fs->table_id, fs->priority, ntohll(fs->cookie), member_id);
+    uint64_t packets = (fs->packet_count >= fc->packets
+                        ? fs->packet_count - fc->packets
+                        : fs->packet_count);
+    uint64_t bytes = (fs->byte_count >= fc->bytes
+                      ? fs->byte_count - fc->bytes : fs->byte_count);
+    fc->packets = fs->packet_count;
+    fc->bytes = fs->byte_count;
+
+    if (fs->table_id == PIPELINE_TABLE_FORWARD) {
+        struct lb_member *m = lb_member_find(svc, member_id);
+        if (m) {
+            m->n_packets += packets;
+            m->n_bytes += bytes;
+        }
+    } else if (fs->table_id == PIPELINE_TABLE_DECIDE) {
+        svc->n_label_drops += packets;
+    } else {
+        svc->n_fragments += packets;
+    }
+}
+
 static void
 sync_handle_flow_counters(struct sync_switch *sw,
                           const struct ofp_header *oh)
 {
-    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
-    struct ofpbuf ofpacts;
-    ofpbuf_init(&ofpacts, 0);
-    for (;;) {
-        struct ofputil_flow_stats fs;
-        if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
-            break;
-        }
-        int64_t service_id = pipeline_cookie_service(ntohll(fs.cookie));
-        struct lb_service *svc = (service_id > 0
-                                  ? lb_service_find(sw->sync->model,
-                                                    service_id)
-                                  : NULL);
-        if (!svc) {
-            continue;
-        }
-
-        uint32_t member_id = 0;
-        if (fs.table_id == PIPELINE_TABLE_FORWARD
-            && fs.match.wc.masks.regs[0] == UINT32_MAX) {
-            member_id = fs.match.flow.regs[0];
-        } else if (!(fs.table_id == PIPELINE_TABLE_CLASSIFY
-                     && fs.priority == PIPELINE_PRIO_FRAG)
-                   && !(fs.table_id == PIPELINE_TABLE_DECIDE
-                        && fs.priority == PIPELINE_PRIO_DECIDE_SUSPECT)) {
-            continue;
-        }
-
-        struct sync_flow_counter *fc = flow_counter_get(
-            sw, fs.table_id, fs.priority, ntohll(fs.cookie), member_id);
-        uint64_t packets = (fs.packet_count >= fc->packets
-                            ? fs.packet_count - fc->packets
-                            : fs.packet_count);
-        uint64_t bytes = (fs.byte_count >= fc->bytes
-                          ? fs.byte_count - fc->bytes : fs.byte_count);
-        fc->packets = fs.packet_count;
-        fc->bytes = fs.byte_count;
-
-        if (fs.table_id == PIPELINE_TABLE_FORWARD) {
-            struct lb_member *m = lb_member_find(svc, member_id);
-            if (m) {
-                m->n_packets += packets;
-                m->n_bytes += bytes;
-            }
-        } else if (fs.table_id == PIPELINE_TABLE_DECIDE) {
-            svc->n_label_drops += packets;
-        } else {
-            svc->n_fragments += packets;
-        }
+    if (ofmsg_flow_stats_foreach(oh, sync_count_flow, sw)) {
+        VLOG_WARN_RL(&rl, "%016"PRIx64": bad flow stats reply", sw->dpid);
     }
-    ofpbuf_uninit(&ofpacts);
 }
 
 /* Takes an aggregate statistics reply: the stick entries of the member

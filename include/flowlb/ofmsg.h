@@ -14,6 +14,7 @@
 #include "openvswitch/ofp-port.h"
 
 struct ofpbuf;
+struct ofputil_flow_stats;
 
 /* The OpenFlow versions flowlbd speaks: 1.3 to 1.5, preferring 1.5. */
 #define OFMSG_VERSION_BITMAP ((1u << OFP13_VERSION)    \
@@ -35,5 +36,13 @@ void ofmsg_ports_init(struct ofmsg_ports *);
 void ofmsg_ports_destroy(struct ofmsg_ports *);
 int ofmsg_ports_pull(struct ofmsg_ports *, const struct ofp_header *,
                      bool *more);
+
+/* Calls 'cb' with each flow in flow statistics reply 'oh' (one part of a
+ * multipart reply).  Returns 0, or EPROTO if the reply is malformed (after
+ * calling 'cb' for the flows before the fault). */
+int ofmsg_flow_stats_foreach(const struct ofp_header *oh,
+                             void (*cb)(const struct ofputil_flow_stats *,
+                                        void *aux),
+                             void *aux);
 
 #endif /* flowlb/ofmsg.h */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include "flow.h"
 #include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-util.h"
@@ -262,6 +264,62 @@ test_ports_truncated(void)
     ofpbuf_list_delete(&replies);
 }
 
+/* A flow stats reply with cookies 1, 2, 3, as a switch builds it. */
+static struct ofpbuf *
+make_flow_stats_reply(void)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(
+        &fsr, OFPUTIL_P_OF15_OXM);
+    struct ovs_list replies;
+    ofpmp_init(&replies, request->data);
+    for (int i = 1; i <= 3; i++) {
+        struct ofputil_flow_stats fs;
+        memset(&fs, 0, sizeof fs);
+        match_init_catchall(&fs.match);
+        fs.cookie = htonll(i);
+        fs.priority = 100 + i;
+        fs.packet_count = fs.byte_count = 0;
+        ofputil_append_flow_stats_reply(&fs, &replies, NULL);
+    }
+    ofpbuf_delete(request);
+    struct ofpbuf *reply = CONTAINER_OF(ovs_list_pop_front(&replies),
+                                        struct ofpbuf, list_node);
+    ofpmsg_update_length(reply);
+    ofpbuf_list_delete(&replies);
+    return reply;
+}
+
+static void
+sum_cookies(const struct ofputil_flow_stats *fs, void *sum_)
+{
+    uint64_t *sum = sum_;
+    *sum = *sum * 10 + ntohll(fs->cookie);
+}
+
+static void
+test_flow_stats_foreach(void)
+{
+    struct ofpbuf *reply = make_flow_stats_reply();
+    uint64_t sum = 0;
+
+    CU_ASSERT_EQUAL(ofmsg_flow_stats_foreach(reply->data, sum_cookies,
+                                             &sum), 0);
+    CU_ASSERT_EQUAL(sum, 123);
+
+    /* Cut into the last flow: the first two, then EPROTO. */
+    reply->size -= 8;
+    ofpmsg_update_length(reply);
+    sum = 0;
+    CU_ASSERT_EQUAL(ofmsg_flow_stats_foreach(reply->data, sum_cookies,
+                                             &sum), EPROTO);
+    CU_ASSERT_EQUAL(sum, 12);
+    ofpbuf_delete(reply);
+}
+
 void
 unit_register_ofmsg(void)
 {
@@ -281,6 +339,8 @@ unit_register_ofmsg(void)
         { "port descriptions over several replies", test_ports_multipart },
         { "port descriptions: wrong message", test_ports_wrong_message },
         { "port descriptions: truncated port", test_ports_truncated },
+        { "flow stats: each flow, then EPROTO if cut",
+          test_flow_stats_foreach },
         CU_TEST_INFO_NULL,
     };
     UNIT_SUITE("ofmsg", tests);
