@@ -55,70 +55,52 @@ static const char *const member_state_names[] = {
 #undef LB_MEMBER_STATE
 };
 
+/* The enums' values are their names' indexes (each list defines both), so
+ * a name is a lookup. */
+static const char *
+enum_name(const char *const names[], size_t n, unsigned int value)
+{
+    return value < n ? names[value] : "<unknown>";
+}
+
 const char *
 lb_protocol_name(enum lb_protocol protocol)
 {
-    switch (protocol) {
-#define LB_PROTOCOL(ENUM, NAME) case LB_PROTO_##ENUM: return NAME;
-    LB_PROTOCOLS
-#undef LB_PROTOCOL
-    }
-    return "<unknown>";
+    return enum_name(protocol_names, ARRAY_SIZE(protocol_names), protocol);
 }
 
 const char *
 lb_key_name(enum lb_key key)
 {
-    switch (key) {
-#define LB_KEY(ENUM, NAME) case LB_KEY_##ENUM: return NAME;
-    LB_KEYS
-#undef LB_KEY
-    }
-    return "<unknown>";
+    return enum_name(key_names, ARRAY_SIZE(key_names), key);
 }
 
 const char *
 lb_forwarding_name(enum lb_forwarding forwarding)
 {
-    switch (forwarding) {
-#define LB_FORWARDING(ENUM, NAME) case LB_FWD_##ENUM: return NAME;
-    LB_FORWARDINGS
-#undef LB_FORWARDING
-    }
-    return "<unknown>";
+    return enum_name(forwarding_names, ARRAY_SIZE(forwarding_names),
+                     forwarding);
 }
 
 const char *
 lb_member_state_name(enum lb_member_state state)
 {
-    switch (state) {
-#define LB_MEMBER_STATE(ENUM, NAME) case LB_MEMBER_##ENUM: return NAME;
-    LB_MEMBER_STATES
-#undef LB_MEMBER_STATE
-    }
-    return "<unknown>";
+    return enum_name(member_state_names, ARRAY_SIZE(member_state_names),
+                     state);
 }
 
 const char *
 lb_persistence_name(enum lb_persistence persistence)
 {
-    switch (persistence) {
-#define LB_PERSISTENCE(ENUM, NAME) case LB_PERSIST_##ENUM: return NAME;
-    LB_PERSISTENCES
-#undef LB_PERSISTENCE
-    }
-    return "<unknown>";
+    return enum_name(persistence_names, ARRAY_SIZE(persistence_names),
+                     persistence);
 }
 
 const char *
 lb_label_change_name(enum lb_label_change label_change)
 {
-    switch (label_change) {
-#define LB_LABEL_CHANGE(ENUM, NAME) case LB_LABEL_##ENUM: return NAME;
-    LB_LABEL_CHANGES
-#undef LB_LABEL_CHANGE
-    }
-    return "<unknown>";
+    return enum_name(label_change_names, ARRAY_SIZE(label_change_names),
+                     label_change);
 }
 
 uint64_t

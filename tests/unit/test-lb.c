@@ -78,6 +78,11 @@ test_names(void)
     CU_ASSERT_STRING_EQUAL(lb_key_name(LB_KEY_FIVE_TUPLE), "5tuple");
     CU_ASSERT_STRING_EQUAL(lb_forwarding_name(LB_FWD_DSR), "dsr");
     CU_ASSERT_STRING_EQUAL(lb_member_state_name(LB_MEMBER_DRAIN), "drain");
+    CU_ASSERT_STRING_EQUAL(lb_persistence_name(LB_PERSIST_STATEFUL),
+                           "stateful");
+    CU_ASSERT_STRING_EQUAL(lb_label_change_name(LB_LABEL_REBALANCE),
+                           "rebalance");
+    CU_ASSERT_STRING_EQUAL(lb_label_change_name(99), "<unknown>");
 }
 
 static void
