@@ -50,8 +50,14 @@ enum lb_key {
 #undef LB_KEY
 };
 
+/* How packets reach a member.  DSR rewrites only the Ethernet
+ * destination (the member holds the VIP); NAT translates the destination
+ * address and port (LSNAT, draft-srisuresh-lsnat-02 sections 3.1 and 3.2)
+ * and NAPT the source too (section 3.3), in OVS conntrack. */
 #define LB_FORWARDINGS                          \
-    LB_FORWARDING(DSR, "dsr")
+    LB_FORWARDING(DSR, "dsr")                   \
+    LB_FORWARDING(NAT, "nat")                   \
+    LB_FORWARDING(NAPT, "napt")
 
 enum lb_forwarding {
 #define LB_FORWARDING(ENUM, NAME) LB_FWD_##ENUM,
@@ -101,15 +107,75 @@ enum lb_member_state {
 #undef LB_MEMBER_STATE
 };
 
+/* Where a session's member is chosen (lb-algo.h).  DATAPATH_FAST: the
+ * select group, whose bucket weights the controller recomputes every
+ * statistics interval; PER_SESSION: flowlbd, on the session's first
+ * packet (NAT and NAPT services only). */
+#define LB_DECISIONS                                    \
+    LB_DECISION(DATAPATH_FAST, "datapath-fast")         \
+    LB_DECISION(PER_SESSION, "per-session")
+
+enum lb_decision {
+#define LB_DECISION(ENUM, NAME) LB_DECISION_##ENUM,
+    LB_DECISIONS
+#undef LB_DECISION
+};
+
+/* The metric of least-traffic and cost-least-traffic. */
+#define LB_TRAFFIC_METRICS                      \
+    LB_TRAFFIC_METRIC(BYTES, "bytes")           \
+    LB_TRAFFIC_METRIC(PACKETS, "packets")
+
+enum lb_traffic_metric {
+#define LB_TRAFFIC_METRIC(ENUM, NAME) LB_TRAFFIC_##ENUM,
+    LB_TRAFFIC_METRICS
+#undef LB_TRAFFIC_METRIC
+};
+
+/* Health monitor types (LSNAT section 6).  NONE: no monitor. */
+#define LB_MONITORS                             \
+    LB_MONITOR(NONE, "none")                    \
+    LB_MONITOR(ICMP, "icmp")                    \
+    LB_MONITOR(TCP, "tcp")                      \
+    LB_MONITOR(HTTP, "http")
+
+enum lb_monitor_type {
+#define LB_MONITOR(ENUM, NAME) LB_MONITOR_##ENUM,
+    LB_MONITORS
+#undef LB_MONITOR
+};
+
+/* A member's health as the monitors see it.  UNKNOWN (no monitor, or no
+ * result yet) counts as up. */
+#define LB_HEALTHS                              \
+    LB_HEALTH(UNKNOWN, "unknown")               \
+    LB_HEALTH(UP, "up")                         \
+    LB_HEALTH(DOWN, "down")
+
+enum lb_health {
+#define LB_HEALTH(ENUM, NAME) LB_HEALTH_##ENUM,
+    LB_HEALTHS
+#undef LB_HEALTH
+};
+
 const char *lb_protocol_name(enum lb_protocol);
 const char *lb_key_name(enum lb_key);
 const char *lb_forwarding_name(enum lb_forwarding);
 const char *lb_member_state_name(enum lb_member_state);
 const char *lb_persistence_name(enum lb_persistence);
 const char *lb_label_change_name(enum lb_label_change);
+const char *lb_decision_name(enum lb_decision);
+const char *lb_traffic_metric_name(enum lb_traffic_metric);
+const char *lb_monitor_name(enum lb_monitor_type);
+const char *lb_health_name(enum lb_health);
 
 #define LB_IDLE_TIMEOUT_DEFAULT 300
 #define LB_IDLE_TIMEOUT_MAX 65535   /* OpenFlow's idle_timeout is 16 bits. */
+
+/* Conntrack zones of NAT services: the DNAT zone is the service's
+ * 'ct_zone', NAPT's source translation uses ct_zone + LB_CT_ZONE_SNAT. */
+#define LB_CT_ZONE_MAX 0x7fff
+#define LB_CT_ZONE_SNAT 0x8000
 
 #define LB_WEIGHT_MIN 1
 #define LB_WEIGHT_MAX 256
@@ -119,6 +185,33 @@ const char *lb_label_change_name(enum lb_label_change);
  * LB_MEMBER_ID_MAX.  Ids are never reused within a model's life. */
 #define LB_SERVICE_ID_MAX 0x00ffffff
 #define LB_MEMBER_ID_MAX 0xffff
+
+/* NAT and NAPT session idle timeouts, seconds (LSNAT section 2.4). */
+#define LB_TIMEOUT_TCP_DEFAULT 86400
+#define LB_TIMEOUT_OTHER_DEFAULT 60
+#define LB_TIMEOUT_MAX 604800
+
+/* A health monitor's configuration (docs/api.md "health"). */
+struct lb_monitor {
+    enum lb_monitor_type type;  /* LB_MONITOR_NONE: the rest is unused. */
+    int interval_ms;            /* Between probes; default 2000. */
+    int timeout_ms;             /* A probe's limit; default 1000. */
+    int rise;                   /* Successes to come up; default 2. */
+    int fall;                   /* Failures to go down; default 3. */
+    uint16_t port;              /* tcp, http; 0: the member's port, else
+                                 * the service's first port. */
+    char *path;                 /* http: request path, default "/". */
+    int expect_status;          /* http: expected status, default 200. */
+};
+
+/* One change of a member's health, for its history. */
+struct lb_health_event {
+    long long int time_ms;      /* Wall clock, ms since the epoch. */
+    enum lb_health health;
+    char *reason;               /* E.g. "tcp connect: Connection refused". */
+};
+
+#define LB_HEALTH_HISTORY 8     /* Changes kept per member. */
 
 struct lb_member {
     struct ovs_list node;       /* In lb_service's 'members', ascending id. */
@@ -130,6 +223,10 @@ struct lb_member {
     struct eth_addr mac;        /* Valid if 'has_mac'. */
     int weight;                 /* LB_WEIGHT_MIN to LB_WEIGHT_MAX. */
     enum lb_member_state state;
+    uint16_t port;              /* NAT/NAPT: translated port; 0: keep. */
+    uint32_t backup;            /* Member id taking its new sessions while
+                                 * it cannot, or 0. */
+    double cost;                /* cost-* algorithms: > 0, or INFINITY. */
 
     /* Live state, never saved: what resolution found (only used when
      * !has_mac) and what the switches count. */
@@ -137,7 +234,28 @@ struct lb_member {
     struct eth_addr resolved_mac;
     uint64_t n_packets;         /* Packets forwarded to it, all switches. */
     uint64_t n_bytes;
-    uint64_t n_stick_entries;   /* Learned entries, all switches. */
+    uint64_t n_stick_entries;   /* Learned entries, all switches; for NAT
+                                 * and NAPT, its sessions. */
+
+    /* Live, NAT and NAPT: replies seen from it, sessions that NAPT could
+     * not translate for want of a source port. */
+    uint64_t n_reply_packets;
+    uint64_t n_reply_bytes;
+    uint64_t n_napt_exhausted;
+
+    /* Live, the algorithms' inputs and output (lb-algo.h). */
+    double traffic_rate;        /* Per second, in the service's metric. */
+    double rtt_ms;              /* Last good probe's round trip, or -1. */
+    unsigned int bucket_weight; /* Datapath-fast weight; 0: none. */
+
+    /* Live, health (monitors and passive detection). */
+    enum lb_health health;
+    int health_count;           /* Consecutive results against 'health'. */
+    long long int health_since_ms;  /* Wall clock of the last change. */
+    char *health_reason;        /* Why, or NULL. */
+    struct lb_health_event history[LB_HEALTH_HISTORY];
+    size_t n_history;           /* Events so far; the newest is at
+                                 * (n_history - 1) % LB_HEALTH_HISTORY. */
 };
 
 struct lb_service {
@@ -159,6 +277,28 @@ struct lb_service {
     enum lb_persistence persistence;
     int idle_timeout;           /* Seconds, for stick entries. */
     enum lb_label_change label_change;
+
+    /* LSNAT (forwarding "nat" and "napt"). */
+    uint16_t ct_zone;           /* Conntrack zone, 1..LB_CT_ZONE_MAX, saved;
+                                 * NAPT also uses ct_zone + LB_CT_ZONE_SNAT. */
+    struct in6_addr source;     /* NAPT: the balancer's source address. */
+    uint16_t source_port_min, source_port_max;  /* NAPT: its ports. */
+    int timeout_tcp;            /* Session idle timeouts, seconds. */
+    int timeout_udp;
+    int timeout_icmp;
+
+    /* The algorithm (lb-algo.h) and how its choice is applied. */
+    int algorithm;              /* enum lb_algo_type. */
+    enum lb_decision decision;
+    enum lb_traffic_metric traffic_metric;
+    int traffic_window;         /* Seconds, for the *-traffic algorithms. */
+    int session_weight;         /* weighted-least-load: this service type's
+                                 * weight per session. */
+
+    /* Dead host detection (LSNAT section 6). */
+    struct lb_monitor monitor;
+    int passive_timeout;        /* Seconds without a reply while sessions
+                                 * are assigned: down.  0: off. */
 
     /* Live counters, never saved, summed over switches. */
     uint64_t n_fragments;       /* Fragments that matched its flows. */
@@ -269,5 +409,26 @@ bool lb_member_mac(const struct lb_member *, struct eth_addr *mac);
  * FLOWLB_STICK_COOKIE_MASK. */
 uint64_t lb_service_stick_cookie(const struct lb_service *,
                                  uint32_t member_id);
+
+/* Health.  lb_member_set_health() records a change of 'm''s health (no-op
+ * if 'health' is what it has), with 'reason' (copied) and the wall clock
+ * 'now_ms', in its history; it bumps the generations, since a member that
+ * goes down takes no new sessions.  lb_member_alive() is false only for a
+ * member that is down.  lb_member_takes_sessions() says whether 'm' may
+ * take new sessions: enabled, alive and with a known MAC. */
+void lb_member_set_health(struct lb_model *, struct lb_service *,
+                          struct lb_member *, enum lb_health,
+                          const char *reason, long long int now_ms);
+bool lb_member_alive(const struct lb_member *);
+bool lb_member_takes_sessions(const struct lb_member *);
+
+/* The member that takes 'm''s new sessions: 'm' if it can, else its
+ * backup if that one can (a backup's own backup is not followed), else
+ * NULL. */
+const struct lb_member *lb_member_effective(const struct lb_service *,
+                                            const struct lb_member *m);
+
+/* True for "nat" and "napt". */
+bool lb_service_is_nat(const struct lb_service *);
 
 #endif /* flowlb/lb.h */

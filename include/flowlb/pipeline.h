@@ -33,6 +33,21 @@
 #define PIPELINE_TABLE_LEARN 20         /* Per member: record the session. */
 #define PIPELINE_TABLE_FORWARD 30       /* Per member: to its MAC. */
 
+/* NAT and NAPT services (forwarding "nat", "napt"; docs/pipeline.md "NAT
+ * services").  Table 0 sends the service's packets, both directions,
+ * through conntrack in the service's zone with "nat" (which translates
+ * packets of known sessions); the NAT tables then decide. */
+#define PIPELINE_TABLE_NAT_STATE 40     /* After ct: new, known, invalid. */
+#define PIPELINE_TABLE_NAT_MEMBER 41    /* Per member (ct_mark): deliver. */
+#define PIPELINE_TABLE_NAPT_CHECK 42    /* NAPT: source translated? */
+#define PIPELINE_TABLE_NAPT_REPLY 43    /* NAPT reply, after the SNAT zone. */
+#define PIPELINE_TABLE_SESSIONS 45      /* One flow per session: counts. */
+
+/* Conntrack marks of NAT sessions: ct_mark holds the member id, and
+ * ct_label bits 0..47 the client's Ethernet source, which replies take as
+ * their destination. */
+#define PIPELINE_CT_MARK_MEMBER_MASK 0xffff
+
 /* Registers of the stateful pipeline. */
 #define PIPELINE_REG_MEMBER "reg0"      /* The member chosen. */
 #define PIPELINE_REG_SERVICE "reg1"     /* The service's id. */
@@ -47,6 +62,12 @@
 #define PIPELINE_PRIO_VIP_ZERO_LABEL 510  /* VIP, IPv6 label 0: 5-tuple. */
 #define PIPELINE_PRIO_VIP 500        /* VIP traffic. */
 #define PIPELINE_PRIO_L2 0           /* Everything else: NORMAL. */
+
+/* Priorities in the NAT tables. */
+#define PIPELINE_PRIO_NAT_INVALID 100   /* ct_state=+inv: drop, counted. */
+#define PIPELINE_PRIO_NAT_NEW 90        /* New session to the VIP. */
+#define PIPELINE_PRIO_NAT_OTHER 80      /* New, not to the VIP: NORMAL. */
+#define PIPELINE_PRIO_NAT_KNOWN 10      /* Known session: to table 41. */
 
 /* Priorities in the decide table. */
 #define PIPELINE_PRIO_DECIDE_NEW_FRAG 51    /* No entry, a fragment. */
@@ -63,6 +84,14 @@
 #define PIPELINE_GROUP_LABEL 1       /* Hash on the flow-label key. */
 #define PIPELINE_GROUP_5TUPLE 2      /* Hash on the 5-tuple (or "src"). */
 #define PIPELINE_GROUP_FRAG 3        /* 5-tuple key: fragments. */
+
+/* Meter ids: a per-session service's packet-ins go through meter
+ * (service id), so that a SYN flood cannot drown flowlbd. */
+static inline uint32_t
+pipeline_meter_id(uint32_t service_id)
+{
+    return service_id;
+}
 
 static inline uint64_t
 pipeline_cookie(uint32_t service_id)
