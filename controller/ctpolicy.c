@@ -630,6 +630,10 @@ ctpolicy_spawn(struct ctpolicy *cp, enum ctpolicy_step step,
     svec_add(&argv, cp->ovs_vsctl);
     svec_add_nocopy(&argv, xasprintf("--db=%s", cp->ovsdb));
     svec_add(&argv, "--timeout=10");
+    /* The policies are OVSDB's to keep: flowlbd does not wait for
+     * ovs-vswitchd to take them (which it does whenever it runs), so a
+     * stopped ovs-vswitchd does not make every run time out. */
+    svec_add(&argv, "--no-wait");
     /* Keep its log messages out of the output; its fatal errors still
      * come, as "ovs-vsctl: MESSAGE". */
     svec_add(&argv, "-vconsole:off");
@@ -783,8 +787,8 @@ child_error(const struct ctpolicy *cp)
 static void
 ctpolicy_fail(struct ctpolicy *cp, char *error)
 {
-    VLOG_WARN_RL(&rl, "conntrack timeout policies in %s: %s; retrying in "
-                 "%d s", cp->ovsdb, error, cp->retry_ms / 1000);
+    VLOG_WARN_RL(&rl, "conntrack timeout policies not applied: %s; "
+                 "retrying in %d s", error, cp->retry_ms / 1000);
     free(cp->last_error);
     cp->last_error = error;
     cp->n_failures++;
