@@ -284,7 +284,7 @@ test_invalid(void)
         { S(", \"key\": \"label\""), 422, "key" },
         { "{\"name\": \"x\", \"vip\": \"192.0.2.9\", \"key\": \"src-label\"}",
           422, "key" },
-        { S(", \"forwarding\": \"nat\""), 422, "forwarding" },
+        { S(", \"forwarding\": \"lsnat\""), 422, "forwarding" },
         { S(", \"switches\": [\"b0\"]"), 422, "switches[0]" },
         { S(", \"switches\": [1]"), 422, "switches[0]" },
         { S(", \"switches\": [\"00000000000000b0\", \"00000000000000b0\"]"),
@@ -654,11 +654,22 @@ test_rest_json(void)
     j = lb_member_to_json(m2);
     text = json_dumps(j, JSON_SORT_KEYS);
     CU_ASSERT_STRING_EQUAL(text, "{\"address\": \"2001:db8::22\", "
-                           "\"id\": 2, \"mac\": null, \"state\": "
-                           "\"enabled\", \"status\": {\"bytes\": 300, "
+                           "\"backup\": null, \"cost\": 1, "
+                           "\"id\": 2, \"mac\": null, \"port\": 0, "
+                           "\"state\": "
+                           "\"enabled\", \"status\": {"
+                           "\"bucket_weight\": 0, \"bytes\": 300, "
+                           "\"health\": \"unknown\", "
+                           "\"health_history\": [], "
+                           "\"health_reason\": null, "
+                           "\"health_since\": null, "
                            "\"mac\": \"0a:bb:00:00:00:22\", \"mac_source\": "
-                           "\"resolved\", \"packets\": 3, "
-                           "\"stick_entries\": 0}, \"weight\": 1}");
+                           "\"resolved\", \"napt_exhausted\": 0, "
+                           "\"packets\": 3, "
+                           "\"reply_bytes\": 0, \"reply_packets\": 0, "
+                           "\"rtt_ms\": null, \"sessions\": 0, "
+                           "\"stick_entries\": 0, \"takes_sessions\": true, "
+                           "\"traffic_rate\": 0.0}, \"weight\": 1}");
     free(text);
     json_decref(j);
 
@@ -676,25 +687,62 @@ test_rest_json(void)
     lb_model_destroy(model);
 }
 
+/* Every field, sorted as json_dumps(JSON_SORT_KEYS) writes them: a stateful
+ * DSR service with an http monitor, backups and costs, an IPv4 DSR one and
+ * a NAPT one. */
 static const char state_json[] =
-    "{\"next_service_id\": 5, \"services\": ["
-    "{\"forwarding\": \"dsr\", \"hash_basis\": \"0x0123456789abcdef\", "
+    "{\"next_service_id\": 7, \"services\": ["
+    "{\"algorithm\": \"cost-least-load\", \"ct_zone\": 1, "
+    "\"decision\": \"datapath-fast\", "
+    "\"forwarding\": \"dsr\", \"hash_basis\": \"0x0123456789abcdef\", "
+    "\"health\": {\"expect\": 204, \"fall\": 3, \"interval\": 2.5, "
+    "\"path\": \"/health?x=1\", \"port\": 8080, \"rise\": 1, "
+    "\"timeout\": 0.5, \"type\": \"http\"}, "
     "\"id\": 1, \"idle_timeout\": 30, \"key\": \"src-label\", "
     "\"label_change\": \"drop\", \"members\": ["
-    "{\"address\": \"2001:db8::21\", \"id\": 2, \"mac\": null, "
-    "\"state\": \"enabled\", \"weight\": 1}, "
-    "{\"address\": \"2001:db8::22\", \"id\": 7, "
-    "\"mac\": \"02:00:00:00:00:22\", \"state\": \"drain\", \"weight\": 256}"
+    "{\"address\": \"2001:db8::21\", \"backup\": 7, \"cost\": 2.5, "
+    "\"id\": 2, \"mac\": null, "
+    "\"port\": 0, \"state\": \"enabled\", \"weight\": 1}, "
+    "{\"address\": \"2001:db8::22\", \"backup\": null, "
+    "\"cost\": \"infinity\", \"id\": 7, "
+    "\"mac\": \"02:00:00:00:00:22\", \"port\": 0, \"state\": \"drain\", "
+    "\"weight\": 256}"
     "], \"name\": \"web\", \"next_member_id\": 8, "
+    "\"passive_timeout\": 0, \"per_session_rate\": 1000, "
     "\"persistence\": \"stateful\", \"ports\": [80, 443], "
-    "\"protocol\": \"tcp\", \"switches\": [\"00000000000000b0\"], "
+    "\"protocol\": \"tcp\", \"session_weight\": 1, "
+    "\"switches\": [\"00000000000000b0\"], "
+    "\"traffic_metric\": \"bytes\", \"traffic_window\": 10, "
     "\"vip\": \"2001:db8::100\"}, "
-    "{\"forwarding\": \"dsr\", \"hash_basis\": \"0xffffffffffffffff\", "
+    "{\"algorithm\": \"weighted-round-robin\", \"ct_zone\": 2, "
+    "\"decision\": \"datapath-fast\", "
+    "\"forwarding\": \"dsr\", \"hash_basis\": \"0xffffffffffffffff\", "
+    "\"health\": null, "
     "\"id\": 4, \"idle_timeout\": 300, \"key\": \"src\", "
     "\"label_change\": \"rebalance\", \"members\": [], \"name\": \"v4\", "
-    "\"next_member_id\": 1, \"persistence\": \"stateless\", "
-    "\"ports\": [], \"protocol\": \"any\", "
-    "\"switches\": [], \"vip\": \"192.0.2.1\"}], "
+    "\"next_member_id\": 1, \"passive_timeout\": 0, "
+    "\"per_session_rate\": 1000, \"persistence\": \"stateless\", "
+    "\"ports\": [], \"protocol\": \"any\", \"session_weight\": 1, "
+    "\"switches\": [], \"traffic_metric\": \"bytes\", "
+    "\"traffic_window\": 10, \"vip\": \"192.0.2.1\"}, "
+    "{\"algorithm\": \"least-sessions\", \"ct_zone\": 9, "
+    "\"decision\": \"per-session\", "
+    "\"forwarding\": \"napt\", \"hash_basis\": \"0x0000000000000006\", "
+    "\"health\": {\"fall\": 2, \"interval\": 1, \"port\": 0, "
+    "\"rise\": 2, \"timeout\": 1, \"type\": \"tcp\"}, "
+    "\"id\": 6, \"idle_timeout\": 300, \"key\": \"5tuple\", "
+    "\"label_change\": \"rebalance\", \"members\": ["
+    "{\"address\": \"192.0.2.21\", \"backup\": null, \"cost\": 1, "
+    "\"id\": 1, \"mac\": null, \"port\": 8080, \"state\": \"enabled\", "
+    "\"weight\": 1}], "
+    "\"name\": \"napt\", \"next_member_id\": 2, "
+    "\"passive_timeout\": 30, \"per_session_rate\": 50, "
+    "\"persistence\": \"stateless\", \"ports\": [80], "
+    "\"protocol\": \"tcp\", \"session_weight\": 3, "
+    "\"source\": \"192.0.2.9\", \"source_ports\": [2000, 3000], "
+    "\"switches\": [], \"timeouts\": {\"icmp\": 5, \"tcp\": 7200, "
+    "\"udp\": 30}, \"traffic_metric\": \"packets\", "
+    "\"traffic_window\": 60, \"vip\": \"192.0.2.8\"}], "
     "\"version\": 1, \"vmac\": \"02:00:00:00:00:01\"}";
 
 static void
@@ -713,12 +761,12 @@ test_state_round_trip(void)
     struct lb_service *svc = lb_service_find(model, 1);
     CU_ASSERT_EQUAL(svc->hash_basis, 0x0123456789abcdefULL);
     CU_ASSERT_EQUAL(svc->next_member_id, 8);
-    CU_ASSERT_EQUAL(model->next_service_id, 5);
+    CU_ASSERT_EQUAL(model->next_service_id, 7);
 
     /* New ids follow the saved counters. */
     struct lb_service *n = create(model, "{\"name\": \"n\", "
                                   "\"vip\": \"192.0.2.2\"}");
-    CU_ASSERT_EQUAL(n->id, 5);
+    CU_ASSERT_EQUAL(n->id, 7);
     struct lb_member *m;
     json = parse("{\"address\": \"2001:db8::23\"}");
     CU_ASSERT_EQUAL(lb_member_create(model, svc, json, &m, &error), 0);
