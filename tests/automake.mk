@@ -9,6 +9,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
 	tests/unit/test-compiler.c \
+	tests/unit/test-health-fsm.c \
 	tests/unit/test-lb.c \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
