@@ -8,6 +8,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-balance.c \
 	tests/unit/test-compiler.c \
 	tests/unit/test-health-fsm.c \
 	tests/unit/test-lb.c \

@@ -305,6 +305,8 @@ struct lb_service {
     uint64_t n_label_drops;     /* Dropped by label_change "drop". */
     uint64_t n_ptb_delivered;   /* ICMP "too big" to the owning member. */
     uint64_t n_ptb_broadcast;   /* ...to every member: owner unknown. */
+    uint64_t n_sessions_started;    /* New sessions through the group. */
+    uint64_t n_nat_invalid;     /* NAT: dropped as conntrack-invalid. */
 
     struct ovs_list members;    /* Contains "struct lb_member"s. */
     uint32_t next_member_id;
