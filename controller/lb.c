@@ -1816,3 +1816,60 @@ lb_model_from_json(const json_t *json, struct lb_model **modelp,
     *modelp = model;
     return status;
 }
+
+/* STAND-IN (helper HEALTH): minimal lb_member_set_health(),
+ * lb_member_alive(), lb_health_name() and lb_monitor_name() so that health links and runs before helper MODEL's
+ * implementation lands.  Drop this commit at merge. */
+void
+lb_member_set_health(struct lb_model *model, struct lb_service *svc,
+                     struct lb_member *m, enum lb_health health,
+                     const char *reason, long long int now_ms)
+{
+    if (m->health == health) {
+        return;
+    }
+    m->health = health;
+    m->health_count = 0;
+    m->health_since_ms = now_ms;
+    free(m->health_reason);
+    m->health_reason = nullable_xstrdup(reason);
+
+    struct lb_health_event *e = &m->history[m->n_history
+                                            % LB_HEALTH_HISTORY];
+    if (m->n_history >= LB_HEALTH_HISTORY) {
+        free(e->reason);
+    }
+    e->time_ms = now_ms;
+    e->health = health;
+    e->reason = nullable_xstrdup(reason);
+    m->n_history++;
+    svc->generation = ++model->generation;
+}
+
+bool
+lb_member_alive(const struct lb_member *m)
+{
+    return m->health != LB_HEALTH_DOWN;
+}
+
+const char *
+lb_health_name(enum lb_health health)
+{
+    static const char *const names[] = {
+#define LB_HEALTH(ENUM, NAME) NAME,
+        LB_HEALTHS
+#undef LB_HEALTH
+    };
+    return enum_name(names, ARRAY_SIZE(names), health);
+}
+
+const char *
+lb_monitor_name(enum lb_monitor_type type)
+{
+    static const char *const names[] = {
+#define LB_MONITOR(ENUM, NAME) NAME,
+        LB_MONITORS
+#undef LB_MONITOR
+    };
+    return enum_name(names, ARRAY_SIZE(names), type);
+}
