@@ -37,6 +37,7 @@ TESTSUITE_AT = \
 	tests/pmtu.at \
 	tests/services.at \
 	tests/stick.at \
+	tests/nat.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
