@@ -21,6 +21,7 @@
 #include "flowlb/addr.h"
 #include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
+#include "flowlb/health.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
 #include "flowlb/pmtu.h"
@@ -292,6 +293,7 @@ struct wiring {
     struct sync *sync;
     struct resolve *resolve;
     struct pmtu *pmtu;
+    struct health *health;
 };
 
 /* The REST API changed the model: learn MACs already known for new
@@ -301,6 +303,15 @@ model_changed_cb(void *w_)
 {
     struct wiring *w = w_;
     resolve_model_changed(w->resolve);
+    health_model_changed(w->health);
+    sync_model_changed(w->sync);
+}
+
+/* Health monitors changed a member's health. */
+static void
+health_changed_cb(void *w_)
+{
+    struct wiring *w = w_;
     sync_model_changed(w->sync);
 }
 
@@ -419,6 +430,8 @@ main(int argc, char *argv[])
     w.pmtu = pmtu_create(base, model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
+    w.health = health_create(base, model, opts.stats_interval_ms,
+                             health_changed_cb, &w);
 
     struct rest_hooks rest_hooks = {
         .changed = model_changed_cb,
@@ -465,6 +478,7 @@ main(int argc, char *argv[])
     rest_destroy(rest);
     resolve_destroy(w.resolve);
     pmtu_destroy(w.pmtu);
+    health_destroy(w.health);
     sync_destroy(w.sync);
     switch_registry_destroy(switches);
     lb_model_destroy(model);
