@@ -9,6 +9,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/counters.c \
 	controller/health.c \
 	controller/health-fsm.c \
+	controller/ctpolicy.c \
 	controller/lb.c \
 	controller/lb-algo.c \
 	controller/lb-algo-cost.c \
@@ -34,6 +35,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/counters.h \
 	include/flowlb/health.h \
 	include/flowlb/health-fsm.h \
+	include/flowlb/ctpolicy.h \
 	include/flowlb/lb.h \
 	include/flowlb/lb-algo.h \
 	include/flowlb/lb-rate.h \

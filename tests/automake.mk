@@ -11,6 +11,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-balance.c \
 	tests/unit/test-compiler.c \
 	tests/unit/test-health-fsm.c \
+	tests/unit/test-ctpolicy.c \
 	tests/unit/test-lb.c \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
@@ -42,6 +43,7 @@ TESTSUITE_AT = \
 	tests/ovs-build.at \
 	tests/datapath.at \
 	tests/services-traffic.at \
+	tests/ctpolicy.at \
 	tests/stick-traffic.at \
 	tests/health.at \
 	tests/run-checks.at \
