@@ -21,6 +21,7 @@
 #include "flowlb/addr.h"
 #include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
+#include "flowlb/health.h"
 #include "flowlb/ctpolicy.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
@@ -337,6 +338,7 @@ struct wiring {
     struct sync *sync;
     struct resolve *resolve;
     struct pmtu *pmtu;
+    struct health *health;
     struct ctpolicy *ctpolicy;
 };
 
@@ -347,8 +349,17 @@ model_changed_cb(void *w_)
 {
     struct wiring *w = w_;
     resolve_model_changed(w->resolve);
+    health_model_changed(w->health);
     sync_model_changed(w->sync);
     ctpolicy_model_changed(w->ctpolicy);
+}
+
+/* Health monitors changed a member's health. */
+static void
+health_changed_cb(void *w_)
+{
+    struct wiring *w = w_;
+    sync_model_changed(w->sync);
 }
 
 /* Resolution changed a member's MAC. */
@@ -474,6 +485,8 @@ main(int argc, char *argv[])
     w.pmtu = pmtu_create(base, model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
+    w.health = health_create(base, model, opts.stats_interval_ms,
+                             health_changed_cb, &w);
     struct ctpolicy_options ctp_opts = {
         .ovsdb = opts.ovsdb,
         .ovs_vsctl = opts.ovs_vsctl,
@@ -527,6 +540,7 @@ main(int argc, char *argv[])
     rest_destroy(rest);
     resolve_destroy(w.resolve);
     pmtu_destroy(w.pmtu);
+    health_destroy(w.health);
     sync_destroy(w.sync);
     ctpolicy_destroy(w.ctpolicy);
     switch_registry_destroy(switches);

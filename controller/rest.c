@@ -555,6 +555,7 @@ reason_phrase(int status)
     case 409: return "Conflict";
     case 422: return "Unprocessable Entity";
     case 500: return "Internal Server Error";
+    case 507: return "Insufficient Storage";
     default: return status < 500 ? "Client Error" : "Server Error";
     }
 }
