@@ -290,6 +290,8 @@ struct lb_service {
     /* The algorithm (lb-algo.h) and how its choice is applied. */
     int algorithm;              /* enum lb_algo_type. */
     enum lb_decision decision;
+    int per_session_rate;       /* PER_SESSION: packet-ins per second that
+                                 * its meter lets through. */
     enum lb_traffic_metric traffic_metric;
     int traffic_window;         /* Seconds, for the *-traffic algorithms. */
     int session_weight;         /* weighted-least-load: this service type's
