@@ -13,6 +13,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/lb-algo-least.c \
 	controller/lb-algo-rr.c \
 	controller/lb-rate.c \
+	controller/lb-stubs.c \
 	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
