@@ -6,6 +6,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/compiler.c \
 	controller/connmgr.c \
 	controller/counters.c \
+	controller/decider.c \
 	controller/lb.c \
 	controller/lb-algo.c \
 	controller/lb-algo-cost.c \
@@ -21,6 +22,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/ptb.c \
 	controller/render.c \
 	controller/resolve.c \
+	controller/session.c \
 	controller/rest.c \
 	controller/store.c \
 	controller/switch.c \
@@ -29,6 +31,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/compiler.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
+	include/flowlb/decider.h \
 	include/flowlb/lb.h \
 	include/flowlb/lb-algo.h \
 	include/flowlb/lb-rate.h \
@@ -40,6 +43,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/ptb.h \
 	include/flowlb/render.h \
 	include/flowlb/resolve.h \
+	include/flowlb/session.h \
 	include/flowlb/rest.h \
 	include/flowlb/store.h \
 	include/flowlb/switch.h \
