@@ -77,13 +77,13 @@ session_parse(const void *frame, size_t len, struct session_tuple *tuple)
     } else {
         return EINVAL;
     }
-    if (flow.nw_frag & FLOW_NW_FRAG_ANY) {
+    if (flow.nw_frag & FLOW_NW_FRAG_ANY || !dp_packet_l4(&packet)) {
         return EINVAL;
     }
 
     /* flow_extract() stops at a truncated header and leaves the rest 0, so
      * check that the transport header is all there. */
-    size_t l4_size = dp_packet_l4(&packet) ? dp_packet_l4_size(&packet) : 0;
+    size_t l4_size = dp_packet_l4_size(&packet);
     tuple->proto = flow.nw_proto;
     switch (flow.nw_proto) {
     case IPPROTO_TCP:

@@ -15,6 +15,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-ptb.c \
 	tests/unit/test-render.c \
+	tests/unit/test-session.c \
 	tests/unit/test-store.c \
 	tests/unit/test-switch.c
 # UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
