@@ -3,6 +3,7 @@
 noinst_LIBRARIES += controller/libflowlb.a
 controller_libflowlb_a_SOURCES = \
 	controller/addr.c \
+	controller/balance.c \
 	controller/compiler.c \
 	controller/connmgr.c \
 	controller/counters.c \
@@ -14,7 +15,6 @@ controller_libflowlb_a_SOURCES = \
 	controller/lb-algo-least.c \
 	controller/lb-algo-rr.c \
 	controller/lb-rate.c \
-	controller/lb-stubs.c \
 	controller/neigh.c \
 	controller/ofconn.c \
 	controller/ofmsg.c \
@@ -28,6 +28,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/switch.c \
 	controller/sync.c \
 	include/flowlb/addr.h \
+	include/flowlb/balance.h \
 	include/flowlb/compiler.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \

@@ -849,10 +849,12 @@ put_nat_member_flows(struct svec *flows, const struct lb_service *svc,
      * member, or under NAPT first through source translation. */
     if (napt) {
         ds_put_format(&deliver, "set_field:%"PRIu32"->"PIPELINE_REG_MEMBER
-                      ",ct(commit,zone=%d,nat(src=", m->id,
-                      svc->ct_zone + LB_CT_ZONE_SNAT);
+                      ",ct(commit,zone=%d,nat(src=%s", m->id,
+                      svc->ct_zone + LB_CT_ZONE_SNAT,
+                      svc->is_ipv4 ? "" : "[");
         put_addr(&deliver, &svc->source, svc->is_ipv4);
-        ds_put_format(&deliver, ":%"PRIu16"-%"PRIu16"),table=%d)",
+        ds_put_format(&deliver, "%s:%"PRIu16"-%"PRIu16"),table=%d)",
+                      svc->is_ipv4 ? "" : "]",
                       svc->source_port_min, svc->source_port_max,
                       PIPELINE_TABLE_NAPT_CHECK);
     } else {
