@@ -1771,12 +1771,15 @@ encode_flow_stats_request(const struct sync_switch *sw, bool aggregate,
 }
 
 /* Stateful services learn stick entries, NAT services one flow per
- * session: both are counted by the member's cookie. */
+ * session: both are counted by the member's cookie.  Per-session NAT
+ * services are not: flowlbd installs their session flows itself and the
+ * session module counts them exactly (decider.h). */
 static bool
 service_counts_sessions(const struct lb_service *svc)
 {
     return (svc->persistence == LB_PERSIST_STATEFUL
-            || svc->forwarding != LB_FWD_DSR);
+            || (svc->forwarding != LB_FWD_DSR
+                && svc->decision != LB_DECISION_PER_SESSION));
 }
 
 /* Asks 'sw' for the counters of the counted flows, and for the number of
