@@ -702,7 +702,9 @@ session_idle_timeout(const struct lb_service *svc, uint8_t proto)
  * switch that speaks 'version': the service's register, the translated
  * tuple (ICMP: addresses only), the member's stick cookie, the protocol's
  * idle timeout, a flow-removed message when it goes, and for TCP a 1 s
- * idle timeout once a FIN or RST passes. */
+ * idle timeout once a FIN or RST passes (OVS refuses fin_timeout in a
+ * flow that does not match TCP).  Other protocols' flows have no actions:
+ * the packet goes on with the rest of table 41's. */
 struct ofpbuf *
 session_encode_flow_mod(const struct lb_service *svc,
                         const struct session *s, enum ofp_version version)

@@ -38,6 +38,7 @@ TESTSUITE_AT = \
 	tests/services.at \
 	tests/stick.at \
 	tests/nat.at \
+	tests/session.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \

@@ -489,7 +489,8 @@ test_encode(void)
     minimatch_destroy(&fm.match);
     ofpbuf_delete(msg);
 
-    /* UDP: its own timeout, no fin_timeout. */
+    /* UDP: its own timeout, no fin_timeout (OVS refuses it without a
+     * TCP match). */
     s = NULL;
     c = client_tuple(2);
     c.proto = IPPROTO_UDP;
