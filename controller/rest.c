@@ -133,6 +133,9 @@ get_status(struct rest *rest, struct rest_call *call)
 {
     call->reply.body = render_status(rest->status, &flowlb_counters,
                                      time_wall_msec());
+    if (rest->hooks.decorate_status) {
+        rest->hooks.decorate_status(call->reply.body, rest->hooks.aux);
+    }
 }
 
 /* Services and members. */

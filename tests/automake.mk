@@ -10,12 +10,15 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-addr.c \
 	tests/unit/test-balance.c \
 	tests/unit/test-compiler.c \
+	tests/unit/test-health-fsm.c \
+	tests/unit/test-ctpolicy.c \
 	tests/unit/test-lb.c \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-ptb.c \
 	tests/unit/test-render.c \
+	tests/unit/test-session.c \
 	tests/unit/test-store.c \
 	tests/unit/test-switch.c
 # UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
@@ -37,11 +40,14 @@ TESTSUITE_AT = \
 	tests/services.at \
 	tests/stick.at \
 	tests/nat.at \
+	tests/session.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \
 	tests/services-traffic.at \
+	tests/ctpolicy.at \
 	tests/stick-traffic.at \
+	tests/health.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -49,7 +55,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
-	tests/stick-packets.py \
+	tests/stick-packets.py tests/health-server.py \
 	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
 	tests/traffic-lib.sh \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \

@@ -49,12 +49,15 @@ main(int argc OVS_UNUSED, char *argv[])
     unit_register_addr();
     unit_register_balance();
     unit_register_compiler();
+    unit_register_health_fsm();
+    unit_register_ctpolicy();
     unit_register_lb();
     unit_register_lb_algo();
     unit_register_neigh();
     unit_register_ofmsg();
     unit_register_ptb();
     unit_register_render();
+    unit_register_session();
     unit_register_store();
     unit_register_switch();
 

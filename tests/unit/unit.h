@@ -12,12 +12,15 @@
 void unit_register_addr(void);
 void unit_register_balance(void);
 void unit_register_compiler(void);
+void unit_register_health_fsm(void);
+void unit_register_ctpolicy(void);
 void unit_register_lb(void);
 void unit_register_lb_algo(void);
 void unit_register_neigh(void);
 void unit_register_ofmsg(void);
 void unit_register_ptb(void);
 void unit_register_render(void);
+void unit_register_session(void);
 void unit_register_store(void);
 void unit_register_switch(void);
 
