@@ -5,6 +5,7 @@
 #include "flowlb/compiler.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <string.h>
 #include "flowlb/lb.h"
 #include "flowlb/lb-algo.h"
@@ -148,7 +149,15 @@ bucket_weight(const struct lb_service *svc, const struct lb_member *m,
     if (svc->algorithm == LB_ALGO_ROUND_ROBIN) {
         return 1;
     }
-    return live ? m->bucket_weight : m->weight;
+    if (live) {
+        return m->bucket_weight;
+    }
+    if ((svc->algorithm == LB_ALGO_COST_LEAST_LOAD
+         || svc->algorithm == LB_ALGO_COST_LEAST_TRAFFIC)
+        && !(m->cost > 0 && isfinite(m->cost))) {
+        return 0;               /* Takes nothing, even before balance. */
+    }
+    return m->weight;
 }
 
 static bool
@@ -974,6 +983,21 @@ put_nat(const struct lb_service *svc, struct compiler_output *out)
                              svc->ports, svc->n_ports, to_ct);
             }
             ds_clear(&ds);
+
+            /* Connections to the member from elsewhere (a health probe
+             * from the host) pass through the zone too: otherwise their
+             * replies, which the flows above send into it, would be
+             * invalid there. */
+            ds_put_format(&ds, "%s=", ip_name(svc, "nw_dst", "ipv6_dst"));
+            put_addr(&ds, &m->address, svc->is_ipv4);
+            if (m->port) {
+                put_ct_flows(&out->flows, svc, ds_cstr(&ds), "tp_dst",
+                             &m->port, 1, to_ct);
+            } else {
+                put_ct_flows(&out->flows, svc, ds_cstr(&ds), "tp_dst",
+                             svc->ports, svc->n_ports, to_ct);
+            }
+            ds_clear(&ds);
         }
     }
 
@@ -990,14 +1014,29 @@ put_nat(const struct lb_service *svc, struct compiler_output *out)
                         PIPELINE_PRIO_NAT_NEW, match, to_new);
     free(to_new);
     free(match);
-    /* A new connection that is not to the VIP is a member's own: not the
-     * balancer's business, and not committed. */
-    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
-                 PIPELINE_PRIO_NAT_OTHER, "ct_state=+new+trk", "NORMAL");
+    /* A session is "new" until the member answers, and its later packets
+     * (a retransmitted SYN, a one-way UDP flow) come out of "nat" already
+     * translated: they go to their member, not to the group again. */
     ds_put_format(&ds, "resubmit(,%d)", PIPELINE_TABLE_NAT_MEMBER);
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_BOUND, "ct_state=+new+dnat+trk",
+                 ds_cstr(&ds));
     put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
                  PIPELINE_PRIO_NAT_KNOWN, "ct_state=+trk", ds_cstr(&ds));
     ds_clear(&ds);
+
+    /* A new connection that is not to the VIP is not the balancer's (a
+     * member's own, a health probe to a member): it is committed, without
+     * a member mark, so that its replies are not invalid, and goes on. */
+    ds_put_format(&ds, "ct(commit,zone=%"PRIu16"),NORMAL", svc->ct_zone);
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_OTHER,
+                 ip_name(svc, "ct_state=+new+trk,ip", "ct_state=+new+trk,ipv6"),
+                 ds_cstr(&ds));
+    ds_clear(&ds);
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_UNMARKED, "ct_mark=0/0xffff,ct_state=+trk",
+                 "NORMAL");
 
     if (napt) {
         /* Table 43: a reply, translated back to the client's address,
