@@ -311,6 +311,30 @@ probe_fail(struct health_target *t, const char *format, ...)
     free(reason);
 }
 
+/* The probe of 't' could not be run for a reason of this host's, not the
+ * member's (no ICMP socket without the privilege, out of file
+ * descriptors): it says nothing about the member, whose health stays as
+ * it is, rather than taking every member down at once. */
+static void
+probe_local_error(struct health_target *t, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+probe_local_error(struct health_target *t, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *reason = xvasprintf(format, args);
+    va_end(args);
+
+    probe_stop(t);
+    COUNTER_INC(health_probes_local_errors);
+    VLOG_WARN_RL(&rl, "service %"PRIu32" member %"PRIu32": %s: probe not "
+                 "run, health left as it is", t->svc_id, t->member_id,
+                 reason);
+    free(reason);
+}
+
 static const char *
 type_name(const struct health_target *t)
 {
@@ -418,7 +442,7 @@ icmp_probe(struct health_target *t)
     bool v4 = target_is_ipv4(t);
     int error = icmp_sock_open(h, v4);
     if (error) {
-        probe_fail(t, "icmp: socket: %s", ovs_strerror(error));
+        probe_local_error(t, "icmp: socket: %s", ovs_strerror(error));
         return;
     }
 
@@ -663,7 +687,7 @@ stream_probe(struct health_target *t)
     char host[LB_ADDR_STRLEN];
 
     if (!t->cfg.port) {
-        probe_fail(t, "%s: no port to probe", type_name(t));
+        probe_local_error(t, "%s: no port to probe", type_name(t));
         return;
     }
     memset(&ss, 0, sizeof ss);
@@ -704,7 +728,8 @@ stream_probe(struct health_target *t)
     t->fd = socket(v4 ? AF_INET : AF_INET6,
                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (t->fd < 0) {
-        probe_fail(t, "%s: socket: %s", type_name(t), ovs_strerror(errno));
+        probe_local_error(t, "%s: socket: %s", type_name(t),
+                          ovs_strerror(errno));
         return;
     }
     if (connect(t->fd, (struct sockaddr *) &ss, len) < 0

@@ -15,7 +15,9 @@
  *   http  the same connect, then "GET path HTTP/1.0": success when the
  *         status line carries the expected status.
  *
- * A probe that has no answer within the monitor's timeout fails.  The
+ * A probe that has no answer within the monitor's timeout fails.  One
+ * that cannot start for a reason of this host's (no ICMP socket, no file
+ * descriptor) leaves the member's health as it is.  The
  * round trip of a successful probe (echo reply, connect, status line) goes
  * into the member's 'rtt_ms' for fastest-response.  health-fsm turns the
  * results into the member's health (rise and fall), and
