@@ -1,0 +1,572 @@
+#!/bin/sh
+# Real traffic through flowlbd's NAT services (issue 6): LSNAT ("forwarding":
+# "nat") and LS-NAPT ("napt") over IPv4 and IPv6, NAPT port exhaustion,
+# backup members, the load-share algorithms by their behaviour and the
+# per-session decision under a SYN flood; the system test of
+# docs/pipeline.md's NAT tables, on the userspace datapath (OVS conntrack).
+#
+#   c1, c2 (clients) --veth--+                 +--veth-- s1, s2, s3 (members)
+#                            [br0, netdev datapath]
+#                              | OpenFlow     | br0's own port: health probes
+#                            flowlbd --REST-- this script
+#
+# The lab of tests/lb-traffic.sh (tests/traffic-lib.sh): ovs-vswitchd and
+# flowlbd in a namespace of their own, hosts in namespaces joined to br0.
+# Unlike DSR, the members hold no VIP: br0 translates.  Each member runs
+# tests/nat-traffic.py server: TCP port 8080 (HTTP: "NAME PEER PEERPORT",
+# the address it saw the client as; HOLD: the same, then kept open) and
+# UDP port 7001 (the same line back), and iperf3 on port 5301.  The
+# services' VIP ports differ (80, 7000, 5201): the member "port" field
+# translates them.
+#
+# usage: nat-traffic.sh [SCENARIO...]    (default: all of them, in order)
+#
+#   nat          forwarding nat, IPv4 and IPv6: curl, UDP datagrams, an
+#                iperf3 UDP test and ping through the VIP; the members see
+#                the client's own address and the replies come back from
+#                the VIP
+#   napt         the same with napt: the members see the balancer's
+#                "source" address, from its port range
+#   exhaustion   napt with source_ports of 2 ports and 6 concurrent
+#                connections: 2 succeed, the member's napt_exhausted
+#                rises, and no untranslated packet reaches the member
+#                (tcpdump on the member)
+#   backup       member s1 with backup s2: s1 drained, then disabled, its
+#                new sessions go to s2 only, s3 keeps its share
+#   least-sessions  connections held on s1 make new ones avoid s1
+#   least-traffic   a heavy iperf3 UDP flow on one member moves the bucket
+#                weights away from it
+#   weights      weighted-round-robin 3:1 and cost-least-load costs 1:3
+#                shape the spread of new connections
+#   fastest      fastest-response with an HTTP monitor: a member that
+#                answers 50 ms late gets the smaller share
+#   per-session  a SYN flood against a per-session service: packet-ins
+#                stay within the meter and REST keeps answering
+#
+# Each check prints "nat-traffic: ok: ..." or "nat-traffic: FAIL: ...";
+# numbers as "nat-traffic: SCENARIO: ...".  A scenario whose feature flowlbd
+# lacks (REST rejects the fields) fails, naming the missing feature.
+#
+# Needs root, network namespaces, veth, python3, curl, iperf3, tcpdump, the
+# patched OVS and flowlbd in PATH (run by hand, it finds them in the source
+# tree it lives in).  Exits 77 (skip) when the machine lacks one, 0 when all
+# checks pass, 1 otherwise.  Everything it creates goes away on exit;
+# KEEP=1 keeps the state directory (logs, dumps) even on success.
+
+set -u
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+. "$srcdir/tests/traffic-lib.sh"
+log_prefix=nat-traffic
+
+all_scenarios="nat napt exhaustion backup least-sessions least-traffic weights fastest per-session"
+parse_scenarios "$all_scenarios" "$@"
+find_programs
+helper=$srcdir/tests/nat-traffic.py
+
+tag=nat$$
+dir=$(mktemp -d "${TMPDIR:-/tmp}/nat-traffic.XXXXXX")
+ns_sw=$tag-sw
+clients="c1 c2"
+servers="s1 s2 s3"
+net=2001:db8:f1e:
+net4=198.51.100
+dpid=00000000000000b6
+failed=0
+
+vip6=${net}:100 vip4=${net4}.100
+source6=${net}:200 source4=${net4}.200
+br6=${net}:2 br4=${net4}.2      # br0's own address, for health probes
+
+# The hosts: namespace $tag-NAME, interface eth0, the other end pN in $ns_sw
+# as OpenFlow port N.
+host_port() {
+    case $1 in c1) echo 1 ;; c2) echo 2 ;; s1) echo 3 ;; s2) echo 4 ;;
+               s3) echo 5 ;; esac
+}
+host_addr() {
+    case $1 in c1) echo ${net}:11 ;; c2) echo ${net}:12 ;; s1) echo ${net}:21 ;;
+               s2) echo ${net}:22 ;; s3) echo ${net}:23 ;;
+    esac
+}
+host_addr4() {
+    case $1 in c1) echo ${net4}.11 ;; c2) echo ${net4}.12 ;; s1) echo ${net4}.21 ;;
+               s2) echo ${net4}.22 ;; s3) echo ${net4}.23 ;;
+    esac
+}
+# addr_of FAMILY HOST: HOST's address of FAMILY (4 or 6).
+addr_of() { if [ $1 = 4 ]; then host_addr4 $2; else host_addr $2; fi; }
+in_ns() { h=$1; shift; ip netns exec "$tag-$h" "$@"; }
+
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+# wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds, for up
+# to SECS seconds.
+wait_for() {
+    deadline=$(($(date +%s%N) + $1 * 1000000000))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        if [ $(date +%s%N) -ge $deadline ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+wait_until() { wait_for 30 "$@"; }
+
+now() { date +%s.%N; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+check_machine iperf3 tcpdump ping
+
+# ---------------------------------------------------------------------------
+# The hosts.
+
+for h in $clients $servers; do
+    add_host $h
+    ip -n $tag-$h addr add "$(host_addr4 $h)/24" dev eth0
+done
+
+# ---------------------------------------------------------------------------
+# OVS and flowlbd in $ns_sw.
+
+start_ovs
+start_flowlbd
+case $? in
+    0) ;;
+    1) fail "flowlbd did not start"; exit 1 ;;
+    *) fail "flowlbd's ports not found in its log"; exit 1 ;;
+esac
+start_bridge || exit 1
+wait_switch
+
+# br0's own port (a tap in $ns_sw) on the hosts' networks: flowlbd's
+# health probes come from the host's stack, here $ns_sw's.
+in_sw sysctl -qw net.ipv6.conf.br0.accept_dad=0
+in_sw ip addr add $br6/64 dev br0 nodad
+in_sw ip addr add $br4/24 dev br0
+in_sw ethtool -K br0 tx off >/dev/null 2>&1
+in_sw ip link set br0 up
+
+vmac=$(rest GET /v1/status | jq -r .vmac)
+
+# The members' programs.  Background processes: "ip netns exec" itself, not
+# in_ns, so that the pid recorded is the process's.
+start_server() {
+    ip netns exec $tag-$1 $PYTHON "$helper" server $1 8080 7001 ${2:-0} \
+        >> "$dir/server-$1.log" 2>> "$dir/server-$1.err" &
+    echo $! > "$dir/server-$1.pid"
+}
+server_ready() {
+    in_ns $1 ss -Hltn '( sport = :8080 )' | grep -q . \
+        && in_ns $1 ss -Hlun '( sport = :7001 )' | grep -q .
+}
+for h in $servers; do
+    start_server $h
+    ip netns exec $tag-$h iperf3 -s -p 5301 > "$dir/iperf3-$h.log" 2>&1 &
+    echo $! > "$dir/iperf3-$h.pid"
+done
+for h in $servers; do
+    wait_until server_ready $h \
+        || { fail "the servers in $h did not start: $(cat "$dir/server-$h.err")"; exit 1; }
+    wait_until sh -c "ip netns exec $tag-$h ss -Hltn '( sport = :5301 )' | grep -q ." \
+        || { fail "iperf3 in $h did not start"; exit 1; }
+done
+
+# ---------------------------------------------------------------------------
+# Services.
+
+# member FAMILY HOST [FIELDS]: JSON of a member, port 8080 unless FIELDS
+# say otherwise.
+member() {
+    printf '{"address": "%s"%s}' "$(addr_of $1 $2)" "${3:+, $3}"
+}
+
+# svc_json NAME FAMILY PROTOCOL PORTS FORWARDING MEMBERS [EXTRA]: JSON of a
+# service on the FAMILY VIP; MEMBERS a JSON array; EXTRA more fields.
+svc_json() {
+    eval v=\$vip$2
+    printf '{"name": "%s", "vip": "%s", "protocol": "%s", "ports": [%s], "forwarding": "%s", "members": %s%s}' \
+        "$1" $v "$3" "$4" "$5" "$6" "${7:+, $7}"
+}
+
+# The service's live data.
+svc() { rest GET /v1/services/$id; }
+
+# members_status FIELD: "NAME=VALUE ..." of .status.FIELD per member of $id.
+members_status() {
+    svc > "$dir/svc.json"
+    for h in $servers; do
+        jq -r --arg a4 "$(host_addr4 $h)" --arg a6 "$(host_addr $h)" --arg h $h --arg f $1 '
+            .members[] | select(.address == $a4 or .address == $a6)
+            | "\($h)=\(.status[$f])"' "$dir/svc.json"
+    done | tr '\n' ' '
+}
+
+# feature_missing WHAT ANSWER: the REST answer to a service with WHAT's
+# fields was an error: fail loudly, naming the feature, so that the
+# scenario shows up red until flowlbd has it.
+feature_missing() {
+    fail "$1: flowlbd does not take it yet (feature not merged?): $2"
+}
+
+# nat_service SCENARIO JSON: creates the service (sets $id) and waits for
+# it; fails with feature_missing if flowlbd rejects it.
+nat_service() {
+    if [ -n "${NAT_BY_HAND:-}" ]; then
+        hand_service "$2"
+        return
+    fi
+    if ! svc=$(rest POST /v1/services "$2" 2>&1); then
+        feature_missing "$1" "$svc"
+        return 1
+    fi
+    id=$(echo "$svc" | jq -r .id)
+    wait_service $id
+}
+
+# ---------------------------------------------------------------------------
+# NAT_BY_HAND=1: nat_service installs the contract's NAT pipeline
+# (docs/pipeline.md "NAT services") by hand instead of asking flowlbd, with
+# cookies and group ids flowlbd does not own: for checking the lab and the
+# pipeline itself against OVS.  Only the fields vip, protocol, ports,
+# forwarding, members (address, port), source and source_ports count, and
+# there is no REST status: the nat, napt and exhaustion scenarios only.
+
+hand_n=0
+mac_of() { ip -n $tag-$1 link show eth0 | awk '/link\/ether/ { print $2 }'; }
+host_of() {
+    for h in $clients $servers; do
+        if [ "$(host_addr $h)" = $1 ] || [ "$(host_addr4 $h)" = $1 ]; then
+            echo $h
+        fi
+    done
+}
+hand_service() {
+    hand_n=$((hand_n + 1))
+    id=$((100 + hand_n))
+    h_zone=$id h_z2=$((id + 32768)) h_group=$((id * 16 + 15))
+    hcookie=$(printf '0x5a7c%012x' $id)
+    h_j=$1
+    h_vip=$(echo "$h_j" | jq -r .vip)
+    h_fwd=$(echo "$h_j" | jq -r .forwarding)
+    case $h_vip in
+        *:*) h_ip=ipv6 h_src=ipv6_src h_dst=ipv6_dst h_tcp=tcp6 h_udp=udp6
+             h_hfields="ipv6_src,ipv6_dst,nw_proto,tcp_src,tcp_dst,udp_src,udp_dst" ;;
+        *) h_ip=ip h_src=nw_src h_dst=nw_dst h_tcp=tcp h_udp=udp
+           h_hfields="nw_src,nw_dst,nw_proto,tcp_src,tcp_dst,udp_src,udp_dst" ;;
+    esac
+    h_ports=$(echo "$h_j" | jq -r '.ports[]?')
+    case $(echo "$h_j" | jq -r .protocol) in
+        tcp) h_protos=$h_tcp ;;
+        udp) h_protos=$h_udp ;;
+        *) h_protos=$h_ip; [ -n "$h_ports" ] && h_protos="$h_tcp $h_udp" ;;
+    esac
+    h_source=$(echo "$h_j" | jq -r '.source // empty')
+    h_sa=$h_source; case $h_source in *:*) h_sa="[$h_source]" ;; esac
+    h_lo=$(echo "$h_j" | jq -r '.source_ports[0] // 1024')
+    h_hi=$(echo "$h_j" | jq -r '.source_ports[1] // 65535')
+    to_ct="set_field:$id->reg1,ct(zone=$h_zone,nat,table=40)"
+    h_f=$dir/hand-$id.flows
+    : > $h_f
+    for h_p in $h_protos; do
+        if [ -n "$h_ports" ] && [ $h_p != $h_ip ]; then
+            for h_port in $h_ports; do
+                echo "table=0,priority=500,$h_p,$h_dst=$h_vip,tp_dst=$h_port actions=$to_ct" >> $h_f
+                echo "table=40,priority=90,reg1=$id,ct_state=+new+trk,$h_p,$h_dst=$h_vip,tp_dst=$h_port actions=group:$h_group" >> $h_f
+            done
+        else
+            echo "table=0,priority=500,$h_p,$h_dst=$h_vip actions=$to_ct" >> $h_f
+            echo "table=40,priority=90,reg1=$id,ct_state=+new+trk,$h_p,$h_dst=$h_vip actions=group:$h_group" >> $h_f
+        fi
+    done
+    echo "table=40,priority=100,reg1=$id,ct_state=+inv+trk actions=drop" >> $h_f
+    echo "table=40,priority=80,reg1=$id,ct_state=+new+trk actions=NORMAL" >> $h_f
+    echo "table=40,priority=10,reg1=$id actions=resubmit(,41)" >> $h_f
+    if [ $h_fwd = napt ]; then
+        echo "table=0,priority=500,$h_ip,$h_dst=$h_source actions=set_field:$id->reg1,ct(zone=$h_z2,nat,table=43)" >> $h_f
+        echo "table=43,priority=10,reg1=$id,ct_state=+est+trk,$h_ip actions=ct(zone=$h_zone,nat,table=40)" >> $h_f
+        echo "table=43,priority=10,reg1=$id,ct_state=+rel+trk,$h_ip actions=ct(zone=$h_zone,nat,table=40)" >> $h_f
+        echo "table=43,priority=0,reg1=$id actions=drop" >> $h_f
+    fi
+    h_buckets=
+    h_n=$(echo "$h_j" | jq '.members | length')
+    h_i=0
+    while [ $h_i -lt $h_n ]; do
+        h_m=$((h_i + 1))
+        h_addr=$(echo "$h_j" | jq -r ".members[$h_i].address")
+        h_mport=$(echo "$h_j" | jq -r ".members[$h_i].port // 0")
+        h_mac=$(mac_of $(host_of $h_addr))
+        h_a=$h_addr
+        case $h_addr in *:*) h_a="[$h_addr]" ;; esac
+        [ $h_mport != 0 ] && h_a="$h_a:$h_mport"
+        # NAPT replies go to the source, and only its flow takes them.
+        [ $h_fwd = napt ] && h_protos_m= || h_protos_m=$h_protos
+        for h_p in $h_protos_m; do
+            if [ $h_mport != 0 ] && [ $h_p != $h_ip ]; then
+                echo "table=0,priority=500,$h_p,$h_src=$h_addr,tp_src=$h_mport actions=$to_ct" >> $h_f
+            else
+                echo "table=0,priority=500,$h_p,$h_src=$h_addr actions=$to_ct" >> $h_f
+            fi
+        done
+        # Not in the contract: without these, an "any" IPv6 service's
+        # member flow sends the member's Neighbor Solicitations (source
+        # the member) through conntrack, which finds them invalid.
+        case $h_protos_m in
+            ipv6) for h_t in 135 136; do
+                      echo "table=0,priority=501,icmp6,$h_src=$h_addr,icmp_type=$h_t actions=NORMAL" >> $h_f
+                  done ;;
+        esac
+        if [ $h_fwd = napt ]; then
+            echo "table=41,priority=10,reg1=$id,ct_mark=$h_m,ct_state=-rpl+trk,$h_ip actions=set_field:$h_m->reg0,ct(commit,zone=$h_z2,nat(src=$h_sa:$h_lo-$h_hi),table=42)" >> $h_f
+            echo "table=42,priority=10,reg1=$id,reg0=$h_m,$h_ip,$h_src=$h_source actions=set_field:$h_mac->eth_dst,NORMAL" >> $h_f
+            echo "table=42,priority=5,reg1=$id,reg0=$h_m actions=drop" >> $h_f
+        else
+            echo "table=41,priority=10,reg1=$id,ct_mark=$h_m,ct_state=-rpl+trk actions=set_field:$h_mac->eth_dst,NORMAL" >> $h_f
+        fi
+        echo "table=41,priority=10,reg1=$id,ct_mark=$h_m,ct_state=+rpl+trk actions=move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],set_field:$vmac->eth_src,NORMAL" >> $h_f
+        h_buckets="$h_buckets,bucket=bucket_id:$((h_m << 8)),actions=ct(commit,zone=$h_zone,nat(dst=$h_a),exec(set_field:$h_m->ct_mark,move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=41)"
+        h_i=$((h_i + 1))
+    done
+    sed -i "s/^/cookie=$hcookie,/" $h_f
+    ofctl add-group br0 "group_id=$h_group,type=select,selection_method=hash,fields($h_hfields)$h_buckets" \
+        || { fail "hand: add-group $h_group"; return 1; }
+    ofctl add-flows br0 $h_f || { fail "hand: add-flows $h_f"; return 1; }
+    # No flowlbd to answer ARP and Neighbor Solicitations.
+    for c in $clients; do
+        ip -n $tag-$c neigh replace $h_vip lladdr $vmac dev eth0 nud permanent
+    done
+    if [ -n "$h_source" ]; then
+        for h in $servers; do
+            ip -n $tag-$h neigh replace $h_source lladdr $vmac dev eth0 nud permanent
+        done
+    fi
+}
+hand_delete() {
+    ofctl del-flows br0 "cookie=$(printf '0x5a7c%012x' $1)/-1"
+    ofctl del-groups br0 group_id=$(($1 * 16 + 15))
+}
+
+# dump_nat TAG: the switch's NAT tables and groups, for a failure's log.
+dump_nat() {
+    ofctl dump-flows br0 | grep -E 'table=(0|4[0-5]),' | grep -v 'n_packets=0,' \
+        | sed "s/^ */nat-traffic: $1: dump-flows: /"
+    ofctl dump-groups br0 | sed "s/^ */nat-traffic: $1: dump-groups: /"
+    in_sw ovs-appctl dpctl/dump-conntrack 2>/dev/null | head -n 20 \
+        | sed "s/^/nat-traffic: $1: conntrack: /"
+}
+
+# peers HOST PROTO: the peers HOST's server logged for PROTO (tcp, udp).
+peers() { awk -v p=$2 '$1 == p { print $2 }' "$dir/server-$1.log"; }
+
+# mark_logs: remembers how long each server's log is, so that since_mark
+# HOST prints only what came after.
+mark_logs() {
+    for h in $servers; do
+        wc -l < "$dir/server-$h.log" > "$dir/mark-$h"
+    done
+}
+since_mark() { tail -n +$(($(cat "$dir/mark-$1") + 1)) "$dir/server-$1.log"; }
+
+# curls ADDR N CLIENT...: N GETs of http://ADDR/ from each CLIENT at once,
+# new connections; prints the answers ("NAME PEER PEERPORT", or "none").
+curls() {
+    addr=$1 n=$2
+    shift 2
+    case $addr in *:*) addr="[$addr]" ;; esac
+    pids=
+    for c in "$@"; do
+        ip netns exec "$tag-$c" sh -c '
+            i=0
+            while [ $i -lt '$n' ]; do
+                curl -s -g --max-time 3 "http://'$addr'/" || echo none
+                i=$((i + 1))
+            done' > "$dir/curls-$c.out" &
+        pids="$pids $!"
+    done
+    wait $pids
+    for c in "$@"; do
+        cat "$dir/curls-$c.out"
+    done
+}
+
+# spread FILE: "s1=N s2=N s3=N none=N" of curls' answers in FILE.
+spread() {
+    for h in $servers; do
+        printf '%s=%s ' $h $(awk -v h=$h '$1 == h' "$1" | wc -l)
+    done
+    printf 'none=%s' $(grep -c '^none' "$1")
+}
+count() { awk -v h=$2 '$1 == h' "$1" | wc -l; }
+
+# ---------------------------------------------------------------------------
+# Scenarios.
+
+# svc_delete: deletes service $id.
+svc_delete() {
+    if [ -n "${NAT_BY_HAND:-}" ]; then
+        hand_delete $id
+    else
+        service_delete $id
+    fi
+}
+
+# capture_start HOST NAME FILTER: tcpdump on HOST's eth0 into
+# $dir/NAME.pcap, running once this returns.
+capture_start() {
+    ip netns exec $tag-$1 tcpdump -i eth0 -n -U --immediate-mode -w "$dir/$2.pcap" "$3" \
+        2> "$dir/$2.tcpdump" &
+    echo $! > "$dir/tcpdump-$2.pid"
+    cap=$2
+    listening() { grep -q 'listening on' "$dir/$cap.tcpdump"; }
+    wait_for 10 listening || fail "tcpdump on $1 did not start: $(cat "$dir/$2.tcpdump")"
+}
+# capture_stop NAME: stops it; the packets, one a line, in $dir/NAME.txt.
+capture_stop() {
+    kill_pidfile "$dir/tcpdump-$1.pid"
+    tcpdump -n -r "$dir/$1.pcap" 2>/dev/null > "$dir/$1.txt"
+}
+
+# source_k K: NAPT source number K (0..9) of family $fam.
+source_k() {
+    case $fam in 4) echo ${net4}.20$1 ;; 6) echo ${net}:20$1 ;; esac
+}
+# napt_extra K: under napt, the fields giving a service source K.
+napt_extra() {
+    if [ $mode = napt ]; then
+        printf '"source": "%s", "source_ports": [20000, 20999]' $(source_k $1)
+    fi
+}
+
+# basic MODE FAMILY: the nat and napt scenarios for one family.  Services
+# web (tcp 80 -> s1, s2 :8080), dgram (udp 7000 -> s1, s2 :7001), perf
+# (tcp and udp 5201 -> s1 :5301, so that iperf3's control connection and
+# its datagrams reach one member) on the VIP, and echo (any protocol, all
+# ports -> s3) on a second VIP (its members may share no protocol and port
+# with another service's).
+basic() {
+    mode=$1 fam=$2 t="$1: IPv$2"
+    eval vip=\$vip$fam
+    case $fam in 4) vip2=${net4}.101 ;; 6) vip2=${net}:101 ;; esac
+    ids=
+    # A NAPT service's source is its own (replies to it find the service
+    # by it): web .200, dgram .201, perf .202, echo .203 (::200 ...).
+    nat_service "$t" "$(svc_json web$fam $fam tcp 80 $mode "[$(member $fam s1 '"port": 8080'), $(member $fam s2 '"port": 8080')]" "$(napt_extra 0)")" || return
+    ids="$ids $id"
+    nat_service "$t" "$(svc_json dgram$fam $fam udp 7000 $mode "[$(member $fam s1 '"port": 7001'), $(member $fam s2 '"port": 7001')]" "$(napt_extra 1)")" || return
+    ids="$ids $id"
+    nat_service "$t" "$(svc_json perf$fam $fam any 5201 $mode "[$(member $fam s1 '"port": 5301')]" "$(napt_extra 2)")" || return
+    ids="$ids $id"
+    # The echo service's VIP: svc_json takes the family's.
+    nat_service "$t" "$(svc_json echo$fam $fam any '' $mode "[$(member $fam s3)]" "$(napt_extra 3)" | sed "s/\"$vip\"/\"$vip2\"/")" || return
+    ids="$ids $id"
+
+    # expected_peer CLIENT K: the address a member of service K should see
+    # CLIENT as.
+    expected_peer() {
+        if [ $mode = nat ]; then addr_of $fam $1; else source_k $2; fi
+    }
+
+    # HTTP.
+    mark_logs
+    curls $vip 10 $clients > "$dir/basic.out"
+    bad=0
+    for c in $clients; do
+        # Each client's answers: "sN PEER PEERPORT", PEER as expected.
+        want=$(expected_peer $c 0)
+        n_bad=$(awk -v w=$want '$2 != w || $1 == "none"' "$dir/curls-$c.out" | wc -l)
+        bad=$((bad + n_bad))
+    done
+    ports_ok=yes
+    if [ $mode = napt ]; then
+        ports_ok=$(awk '$3 < 20000 || $3 > 20999 { bad = 1 } END { print bad ? "no" : "yes" }' "$dir/basic.out")
+    fi
+    log "$t: web: 20 GETs of http://$vip/ from c1 and c2: $(spread "$dir/basic.out"); members saw: $(awk '{ print $2 }' "$dir/basic.out" | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }'); peer ports $(awk 'NR == 1 { lo = hi = $3 } { if ($3 < lo) lo = $3; if ($3 > hi) hi = $3 } END { printf "%s..%s", lo, hi }' "$dir/basic.out")"
+    if [ $bad = 0 ] && [ $ports_ok = yes ] && [ $(count "$dir/basic.out" s1) -gt 0 ] \
+       && [ $(count "$dir/basic.out" s2) -gt 0 ]; then
+        ok "$t: web: 20 GETs through $vip:80 to members' port 8080 answered, both members used, members saw $(if [ $mode = nat ]; then echo "the clients' own addresses"; else echo "the source $(source_k 0), ports in 20000-20999"; fi)"
+    else
+        fail "$t: web: $bad GETs failed or the member saw the wrong peer; or a member got none; or ports outside the range ($ports_ok)"
+        dump_nat "$t"
+    fi
+
+    # UDP datagrams: the answer must come from the VIP and port 7000.
+    in_ns c1 $PYTHON "$helper" udp $vip 7000 20 > "$dir/udp.out"
+    want=$(expected_peer c1 1)
+    good=$(awk -v v=$vip -v w=$want '$1 == v && $2 == 7000 && $4 == w' "$dir/udp.out" | wc -l)
+    log "$t: dgram: 20 datagrams to $vip:7000 from c1: $good answered from $vip:7000 with the expected peer; answers from $(awk '{ print $1 ":" $2 }' "$dir/udp.out" | sort | uniq -c | tr '\n' ' '); members: $(spread "$(awk '{ print $3 }' "$dir/udp.out" > "$dir/udp.members"; echo "$dir/udp.members")")"
+    if [ $good = 20 ]; then
+        ok "$t: dgram: 20 datagrams to $vip:7000 answered from $vip:7000 (members' port 7001), members saw $want"
+    else
+        fail "$t: dgram: only $good of 20 datagrams answered from the VIP with the expected peer"
+        dump_nat "$t"
+    fi
+
+    # iperf3 UDP through the VIP (its control connection over TCP).
+    before=$(wc -l < "$dir/iperf3-s1.log")
+    if in_ns c1 timeout 20 iperf3 -c $vip -p 5201 -u -b 20M -t 2 --connect-timeout 3000 -J > "$dir/iperf3.json" 2> "$dir/iperf3.err"; then
+        loss=$(jq -r '.end.sum.lost_percent' "$dir/iperf3.json")
+        pkts=$(jq -r '.end.sum.packets' "$dir/iperf3.json")
+        mbps=$(jq -r '.end.sum.bits_per_second / 1e6 | floor' "$dir/iperf3.json")
+        seen=$(tail -n +$((before + 1)) "$dir/iperf3-s1.log" | sed -n 's/.*Accepted connection from \([^,]*\),.*/\1/p; s/.*local .* connected to \([^ ]*\) port.*/\1/p' | sort -u | tr '\n' ' ')
+        log "$t: perf: iperf3 -u -b 20M -t 2 to $vip:5201: $pkts datagrams, $loss% lost, $mbps Mbit/s; s1's iperf3 (port 5301) saw: $seen"
+        if [ "$seen" = "$(expected_peer c1 2) " ] \
+           && awk -v l=$loss 'BEGIN { exit !(l < 5) }'; then
+            ok "$t: perf: iperf3 UDP through $vip:5201 to s1:5301: $pkts datagrams, $loss% lost, s1 saw only $(expected_peer c1 2)"
+        else
+            fail "$t: perf: iperf3's server saw \"$seen\", expected $(expected_peer c1 2); or $loss% lost"
+        fi
+    else
+        fail "$t: perf: iperf3 through $vip:5201 failed: $(jq -r .error "$dir/iperf3.json" 2>/dev/null) $(cat "$dir/iperf3.err")"
+        dump_nat "$t"
+    fi
+
+    # ping the second VIP; s3 answers, and tcpdump there shows from whom
+    # the echo requests came.
+    case $fam in
+        4) filter='icmp[icmptype] == 8' ;;
+        6) filter='icmp6 and ip6[40] == 128' ;;
+    esac
+    capture_start s3 echo$fam "$filter"
+    in_ns c1 ping -$fam -c 5 -i 0.2 -W 2 $vip2 > "$dir/ping.out" 2>&1
+    capture_stop echo$fam
+    replies=$(grep -c "bytes from $vip2: " "$dir/ping.out")
+    seen=$(awk '$2 == "IP" || $2 == "IP6" { sub(/:$/, "", $3); print $3 }' "$dir/echo$fam.txt" | sort -u | tr '\n' ' ')
+    log "$t: echo: ping -c 5 $vip2: $replies replies from $vip2; s3 received echo requests from: $seen; $(tail -n 1 "$dir/ping.out")"
+    if [ "$replies" = 5 ] && [ "$seen" = "$(expected_peer c1 3) " ]; then
+        ok "$t: echo: 5 pings of $vip2 answered from $vip2, s3 saw $(expected_peer c1 3)"
+    else
+        fail "$t: echo: $replies of 5 replies from $vip2, s3 saw \"$seen\" (expected $(expected_peer c1 3))"
+        dump_nat "$t"
+    fi
+
+    for id in $ids; do
+        svc_delete
+    done
+}
+
+scenario_nat() {
+    basic nat 4
+    basic nat 6
+}
+
+scenario_napt() {
+    basic napt 4
+    basic napt 6
+}
+
+for s in $scenarios; do
+    started=$(now)
+    scenario_$(echo $s | tr - _)
+    log "$s: took $(since $started) s"
+done
+
+# NAT_HOLD=1: keep everything running until $dir/hold is removed.
+if [ -n "${NAT_HOLD:-}" ]; then
+    touch "$dir/hold"
+    log "holding: rm $dir/hold to end; namespaces $tag-*"
+    while [ -e "$dir/hold" ]; do sleep 1; done
+fi
+
+finish
