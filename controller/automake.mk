@@ -3,6 +3,7 @@
 noinst_LIBRARIES += controller/libflowlb.a
 controller_libflowlb_a_SOURCES = \
 	controller/addr.c \
+	controller/balance.c \
 	controller/compiler.c \
 	controller/connmgr.c \
 	controller/counters.c \
@@ -25,6 +26,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/switch.c \
 	controller/sync.c \
 	include/flowlb/addr.h \
+	include/flowlb/balance.h \
 	include/flowlb/compiler.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \

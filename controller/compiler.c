@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "flowlb/lb.h"
+#include "flowlb/lb-algo.h"
 #include "flowlb/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
@@ -66,11 +67,47 @@ compiler_service_on_switch(const struct lb_service *svc, uint64_t dpid)
     return false;
 }
 
-/* A member takes new sessions only when enabled and its MAC is known. */
+/* A member takes new sessions only when enabled, not found dead and its
+ * MAC is known. */
 static bool
 member_usable(const struct lb_member *m, struct eth_addr *mac)
 {
-    return m->state == LB_MEMBER_ENABLED && lb_member_mac(m, mac);
+    return (m->state == LB_MEMBER_ENABLED && m->health != LB_HEALTH_DOWN
+            && lb_member_mac(m, mac));
+}
+
+static bool
+service_is_nat(const struct lb_service *svc)
+{
+    return svc->forwarding != LB_FWD_DSR;
+}
+
+/* The member that takes 'm''s new sessions: 'm' if it can, else its
+ * backup (LSNAT section 3: a static mapping for maintenance) if that one
+ * can, else NULL.  A backup's own backup is not followed. */
+static const struct lb_member *
+member_effective(const struct lb_service *svc, const struct lb_member *m,
+                 struct eth_addr *mac)
+{
+    if (member_usable(m, mac)) {
+        return m;
+    }
+    if (m->backup) {
+        const struct lb_member *b = lb_member_find(svc, m->backup);
+        if (b && member_usable(b, mac)) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* Algorithms other than the round robins set the bucket weights from the
+ * load every statistics interval (balance module). */
+static bool
+service_weights_are_live(const struct lb_service *svc)
+{
+    return (svc->algorithm != LB_ALGO_ROUND_ROBIN
+            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN);
 }
 
 /* In a stateful service, a member keeps its sessions (its stick entries
@@ -100,6 +137,59 @@ compiler_bucket_member(uint32_t bucket_id)
     return bucket_id >> BUCKET_REPLICA_BITS;
 }
 
+/* The weight of 'm''s buckets: its configured weight, equal weights for
+ * round-robin, the balance module's weight for the load-based algorithms
+ * (but the configured weights until it has computed any, so that a new
+ * service never has an empty group). */
+static unsigned int
+bucket_weight(const struct lb_service *svc, const struct lb_member *m,
+              bool live)
+{
+    if (svc->algorithm == LB_ALGO_ROUND_ROBIN) {
+        return 1;
+    }
+    return live ? m->bucket_weight : m->weight;
+}
+
+static bool
+service_has_live_weights(const struct lb_service *svc)
+{
+    const struct lb_member *m;
+
+    if (!service_weights_are_live(svc)) {
+        return false;
+    }
+    LIST_FOR_EACH (m, node, &svc->members) {
+        if (m->bucket_weight) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends to 'ds' the actions of a bucket that sends a new session of a
+ * NAT service to member 'm': commit it in the service's zone with the
+ * destination translated, note the member in ct_mark and the client's MAC
+ * in ct_label (replies go back to it), then deliver through table 41. */
+void
+compiler_nat_bucket_actions(const struct lb_service *svc,
+                            const struct lb_member *m, struct ds *ds)
+{
+    ds_put_format(ds, "set_field:%"PRIu32"->"PIPELINE_REG_SERVICE","
+                  "ct(commit,zone=%"PRIu16",nat(dst=", svc->id,
+                  svc->ct_zone);
+    if (m->port && !svc->is_ipv4) {
+        ds_put_char(ds, '[');
+    }
+    put_addr(ds, &m->address, svc->is_ipv4);
+    if (m->port) {
+        ds_put_format(ds, "%s:%"PRIu16, svc->is_ipv4 ? "" : "]", m->port);
+    }
+    ds_put_format(ds, "),exec(set_field:%"PRIu32"->ct_mark,"
+                  "move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=%d)",
+                  m->id, PIPELINE_TABLE_NAT_MEMBER);
+}
+
 /* Appends the buckets of 'svc' to 'ds'.
  *
  * OVS's hash selection gives each bucket the score (hash & 0xffff) *
@@ -107,34 +197,42 @@ compiler_bucket_member(uint32_t bucket_id)
  * 2, 1, 1 the weight-2 bucket wins 2/3 of the keys, not 1/2.  Equal
  * weights are fair, so a member of weight w gets w buckets of weight 1
  * (after dividing all weights by their greatest common divisor, so that
- * equal weights give one bucket each). */
+ * equal weights give one bucket each).
+ *
+ * A member that cannot take sessions but has a backup that can keeps its
+ * buckets, with its own weight and bucket ids (so no other member's
+ * sessions move), and the backup's actions. */
 static void
 put_buckets(struct ds *ds, const struct lb_service *svc)
 {
+    bool live = service_has_live_weights(svc);
     const struct lb_member *m;
     struct eth_addr mac;
     unsigned int divisor = 0;
 
     LIST_FOR_EACH (m, node, &svc->members) {
-        if (member_usable(m, &mac)) {
-            divisor = lb_gcd(m->weight, divisor);
+        if (member_effective(svc, m, &mac)) {
+            divisor = lb_gcd(bucket_weight(svc, m, live), divisor);
         }
     }
 
     LIST_FOR_EACH (m, node, &svc->members) {
-        if (!member_usable(m, &mac)) {
+        const struct lb_member *to = member_effective(svc, m, &mac);
+        if (!to || !divisor) {
             continue;
         }
-        unsigned int n = m->weight / divisor;
+        unsigned int n = bucket_weight(svc, m, live) / divisor;
         for (unsigned int i = 0; i < n; i++) {
             ds_put_format(ds, ",bucket=bucket_id:%"PRIu32",weight:1,"
                           "actions=", (m->id << BUCKET_REPLICA_BITS) | i);
-            if (service_is_stateful(svc)) {
+            if (service_is_nat(svc)) {
+                compiler_nat_bucket_actions(svc, to, ds);
+            } else if (service_is_stateful(svc)) {
                 /* The member's learn flow records the session, then its
                  * forward flow sends the packet on. */
                 ds_put_format(ds, "set_field:%"PRIu32"->"
                               PIPELINE_REG_MEMBER",resubmit(,%d)",
-                              m->id, PIPELINE_TABLE_LEARN);
+                              to->id, PIPELINE_TABLE_LEARN);
             } else {
                 ds_put_format(ds, "set_field:"ETH_ADDR_FMT"->eth_dst,NORMAL",
                               ETH_ADDR_ARGS(mac));
@@ -229,14 +327,15 @@ put_vip_match(struct ds *ds, const struct lb_service *svc)
 /* Appends one flow per port of 'svc' (one in all for every port) that
  * match its traffic, and 'extra', and do 'actions'. */
 static void
-put_vip_flows(struct svec *flows, const struct lb_service *svc,
-              int priority, const char *extra, const char *actions)
+put_table_vip_flows(struct svec *flows, const struct lb_service *svc,
+                    int table, int priority, const char *extra,
+                    const char *actions)
 {
     size_t n = MAX(svc->n_ports, 1);
 
     for (size_t i = 0; i < n; i++) {
         struct ds ds = DS_EMPTY_INITIALIZER;
-        put_flow_head(&ds, svc->id, priority);
+        put_table_flow_head(&ds, svc->id, table, priority);
         put_vip_match(&ds, svc);
         if (extra) {
             ds_put_format(&ds, ",%s", extra);
@@ -247,6 +346,14 @@ put_vip_flows(struct svec *flows, const struct lb_service *svc,
         ds_put_format(&ds, ",actions=%s", actions);
         svec_add_nocopy(flows, ds_steal_cstr(&ds));
     }
+}
+
+static void
+put_vip_flows(struct svec *flows, const struct lb_service *svc,
+              int priority, const char *extra, const char *actions)
+{
+    put_table_vip_flows(flows, svc, PIPELINE_TABLE_CLASSIFY, priority,
+                        extra, actions);
 }
 
 /* Appends the flow for fragments of 'svc''s traffic.
@@ -579,6 +686,351 @@ put_stateful(const struct lb_service *svc, struct compiler_output *out)
     free(to_key);
 }
 
+/* NAT and NAPT services (LSNAT, docs/pipeline.md "NAT services"). */
+
+static const char *
+ip_name(const struct lb_service *svc, const char *v4, const char *v6)
+{
+    return svc->is_ipv4 ? v4 : v6;
+}
+
+/* Appends a flow of 'svc' in 'table' that matches reg1 and 'match'. */
+static void
+put_svc_flow(struct svec *flows, const struct lb_service *svc, int table,
+             int priority, const char *match, const char *actions)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    put_table_flow_head(&ds, svc->id, table, priority);
+    ds_put_format(&ds, PIPELINE_REG_SERVICE"=%"PRIu32"%s%s,actions=%s",
+                  svc->id, *match ? "," : "", match, actions);
+    svec_add_nocopy(flows, ds_steal_cstr(&ds));
+}
+
+/* The ICMP error types that conntrack relates to a session: destination
+ * unreachable (which includes "fragmentation needed") and time exceeded
+ * for IPv4; destination unreachable, packet too big and time exceeded for
+ * IPv6.  Neighbour discovery must not pass through conntrack, so a
+ * service's ICMP flows name these types. */
+static const int icmp4_errors[] = { 3, 11 };
+static const int icmp6_errors[] = { 1, 2, 3 };
+
+/* Appends table 0 flows that send to conntrack the packets that match
+ * 'match' (an address match, e.g. "nw_src=10.0.0.1") of 'svc''s protocol
+ * with transport ports 'ports' (in 'field', "tp_src" or "tp_dst"; none
+ * when 'n_ports' is 0), and the ICMP errors about them. */
+static void
+put_ct_error_flows(struct svec *flows, const struct lb_service *svc,
+                   const char *match, const char *actions)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    if (svc->protocol == LB_PROTO_ANY) {
+        return;                 /* The transport flows take them. */
+    }
+    const int *types = svc->is_ipv4 ? icmp4_errors : icmp6_errors;
+    size_t n = (svc->is_ipv4 ? ARRAY_SIZE(icmp4_errors)
+                : ARRAY_SIZE(icmp6_errors));
+    for (size_t i = 0; i < n; i++) {
+        put_flow_head(&ds, svc->id, PIPELINE_PRIO_VIP);
+        ds_put_format(&ds, "%s,icmp_type=%d,%s,actions=%s",
+                      ip_name(svc, "icmp", "icmp6"), types[i], match,
+                      actions);
+        svec_add_nocopy(flows, ds_steal_cstr(&ds));
+    }
+}
+
+static void
+put_ct_flows(struct svec *flows, const struct lb_service *svc,
+             const char *match, const char *field, const uint16_t *ports,
+             size_t n_ports, const char *actions)
+{
+    static const char *names[2][3] = {
+        /* IPv6 */ { "tcp6", "udp6", "ipv6" },
+        /* IPv4 */ { "tcp", "udp", "ip" },
+    };
+    const char *proto = names[svc->is_ipv4][svc->protocol];
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    if (svc->protocol == LB_PROTO_ANY && !svc->is_ipv4) {
+        /* "ipv6" would take neighbour discovery through conntrack too. */
+        static const char *v6[] = { "tcp6", "udp6", "icmp6,icmp_type=128",
+                                    "icmp6,icmp_type=129",
+                                    "icmp6,icmp_type=1", "icmp6,icmp_type=2",
+                                    "icmp6,icmp_type=3" };
+        for (size_t i = 0; i < ARRAY_SIZE(v6); i++) {
+            put_flow_head(&ds, svc->id, PIPELINE_PRIO_VIP);
+            ds_put_format(&ds, "%s,%s,actions=%s", v6[i], match, actions);
+            svec_add_nocopy(flows, ds_steal_cstr(&ds));
+        }
+    } else {
+        for (size_t i = 0; i < MAX(n_ports, 1); i++) {
+            put_flow_head(&ds, svc->id, PIPELINE_PRIO_VIP);
+            ds_put_format(&ds, "%s,%s", proto, match);
+            if (n_ports) {
+                ds_put_format(&ds, ",%s=%"PRIu16, field, ports[i]);
+            }
+            ds_put_format(&ds, ",actions=%s", actions);
+            svec_add_nocopy(flows, ds_steal_cstr(&ds));
+        }
+    }
+    put_ct_error_flows(flows, svc, match, actions);
+}
+
+/* The transports a NAT service's sessions use, with their session idle
+ * timeouts: "ip" stands for the rest (ICMP echo). */
+struct nat_transport {
+    const char *match;          /* IPv4 spelling. */
+    const char *match6;
+    int proto;                  /* IP protocol for learn, or 0. */
+    const char *field;          /* NXM port field name part, or NULL. */
+    int timeout;
+};
+
+static size_t
+nat_transports(const struct lb_service *svc, struct nat_transport t[3])
+{
+    size_t n = 0;
+    if (svc->protocol != LB_PROTO_UDP) {
+        t[n++] = (struct nat_transport) { "tcp", "tcp6", IPPROTO_TCP, "TCP",
+                                          svc->timeout_tcp };
+    }
+    if (svc->protocol != LB_PROTO_TCP) {
+        t[n++] = (struct nat_transport) { "udp", "udp6", IPPROTO_UDP, "UDP",
+                                          svc->timeout_udp };
+    }
+    if (svc->protocol == LB_PROTO_ANY) {
+        t[n++] = (struct nat_transport) { "icmp", "icmp6",
+                                          svc->is_ipv4 ? IPPROTO_ICMP
+                                                       : IPPROTO_ICMPV6,
+                                          NULL, svc->timeout_icmp };
+    }
+    return n;
+}
+
+/* Appends to 'ds' the learn action that records a session of member 'm'
+ * in the sessions table, keyed by its 5-tuple after translation, so that
+ * the member's session count is the number of flows with its cookie.  A
+ * TCP session's entry goes 1 s after its FIN or RST. */
+static void
+put_session_learn(struct ds *ds, const struct lb_service *svc,
+                  const struct lb_member *m, const struct nat_transport *t)
+{
+    ds_put_format(ds, "learn(table=%d,idle_timeout=%d,",
+                  PIPELINE_TABLE_SESSIONS, MIN(t->timeout, 65535));
+    if (t->proto == IPPROTO_TCP) {
+        ds_put_cstr(ds, "fin_idle_timeout=1,");
+    }
+    ds_put_format(ds, "priority=%d,delete_learned,cookie=%#"PRIx64","
+                  "NXM_NX_REG1[],eth_type=%s,nw_proto=%d,",
+                  PIPELINE_PRIO_STICK, lb_service_stick_cookie(svc, m->id),
+                  svc->is_ipv4 ? "0x800" : "0x86dd", t->proto);
+    ds_put_cstr(ds, svc->is_ipv4 ? "NXM_OF_IP_SRC[],NXM_OF_IP_DST[]"
+                                 : "NXM_NX_IPV6_SRC[],NXM_NX_IPV6_DST[]");
+    if (t->field) {
+        ds_put_format(ds, ",NXM_OF_%s_SRC[],NXM_OF_%s_DST[]",
+                      t->field, t->field);
+    }
+    ds_put_char(ds, ')');
+}
+
+/* Appends member 'm''s flows in the NAT tables. */
+static void
+put_nat_member_flows(struct svec *flows, const struct lb_service *svc,
+                     const struct lb_member *m, struct eth_addr mac)
+{
+    struct nat_transport t[3];
+    size_t n_t = nat_transports(svc, t);
+    bool napt = svc->forwarding == LB_FWD_NAPT;
+    struct ds deliver = DS_EMPTY_INITIALIZER;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    char *match;
+
+    /* What a client's packet does once its session is known: go to the
+     * member, or under NAPT first through source translation. */
+    if (napt) {
+        ds_put_format(&deliver, "set_field:%"PRIu32"->"PIPELINE_REG_MEMBER
+                      ",ct(commit,zone=%d,nat(src=%s", m->id,
+                      svc->ct_zone + LB_CT_ZONE_SNAT,
+                      svc->is_ipv4 ? "" : "[");
+        put_addr(&deliver, &svc->source, svc->is_ipv4);
+        ds_put_format(&deliver, "%s:%"PRIu16"-%"PRIu16"),table=%d)",
+                      svc->is_ipv4 ? "" : "]",
+                      svc->source_port_min, svc->source_port_max,
+                      PIPELINE_TABLE_NAPT_CHECK);
+    } else {
+        ds_put_format(&deliver, "set_field:"ETH_ADDR_FMT"->eth_dst,NORMAL",
+                      ETH_ADDR_ARGS(mac));
+    }
+
+    /* Client to member: count the session, then deliver.  The flow's
+     * counters are the member's packets and bytes. */
+    for (size_t i = 0; i < n_t; i++) {
+        match = xasprintf("ct_mark=%#"PRIx32"/%#x,ct_state=-rpl+trk,%s",
+                          m->id, PIPELINE_CT_MARK_MEMBER_MASK,
+                          svc->is_ipv4 ? t[i].match : t[i].match6);
+        if (svc->decision == LB_DECISION_DATAPATH_FAST) {
+            put_session_learn(&ds, svc, m, &t[i]);
+            ds_put_char(&ds, ',');
+        }
+        ds_put_format(&ds, "resubmit(,%d),%s", PIPELINE_TABLE_SESSIONS,
+                      ds_cstr(&deliver));
+        put_svc_flow(flows, svc, PIPELINE_TABLE_NAT_MEMBER, 20, match,
+                     ds_cstr(&ds));
+        ds_clear(&ds);
+        free(match);
+    }
+    /* Related ICMP errors from the client's side: no session of their
+     * own. */
+    match = xasprintf("ct_mark=%#"PRIx32"/%#x,ct_state=-rpl+trk,%s",
+                      m->id, PIPELINE_CT_MARK_MEMBER_MASK,
+                      ip_name(svc, "ip", "ipv6"));
+    put_svc_flow(flows, svc, PIPELINE_TABLE_NAT_MEMBER, 10, match,
+                 ds_cstr(&deliver));
+    free(match);
+
+    /* Member to client: back to the MAC the client's packets came from.
+     * The flow's counters are the member's replies (passive health). */
+    match = xasprintf("ct_mark=%#"PRIx32"/%#x,ct_state=+rpl+trk",
+                      m->id, PIPELINE_CT_MARK_MEMBER_MASK);
+    put_svc_flow(flows, svc, PIPELINE_TABLE_NAT_MEMBER, 20, match,
+                 "move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],NORMAL");
+    free(match);
+
+    if (napt) {
+        /* OVS's conntrack lets a packet through untranslated when it has
+         * no source port left (it logs "Unable to NAT due to tuple space
+         * exhaustion"), so this table checks: the drop flow's counter is
+         * the member's napt_exhausted. */
+        match = xasprintf(PIPELINE_REG_MEMBER"=%"PRIu32",%s,%s=", m->id,
+                          ip_name(svc, "ip", "ipv6"),
+                          ip_name(svc, "nw_src", "ipv6_src"));
+        struct ds m2 = DS_EMPTY_INITIALIZER;
+        ds_put_cstr(&m2, match);
+        put_addr(&m2, &svc->source, svc->is_ipv4);
+        ds_put_format(&ds, "set_field:"ETH_ADDR_FMT"->eth_dst,NORMAL",
+                      ETH_ADDR_ARGS(mac));
+        put_svc_flow(flows, svc, PIPELINE_TABLE_NAPT_CHECK, 20,
+                     ds_cstr(&m2), ds_cstr(&ds));
+        ds_clear(&ds);
+        ds_destroy(&m2);
+        free(match);
+
+        match = xasprintf(PIPELINE_REG_MEMBER"=%"PRIu32, m->id);
+        put_svc_flow(flows, svc, PIPELINE_TABLE_NAPT_CHECK, 10, match,
+                     "drop");
+        free(match);
+    }
+
+    ds_destroy(&deliver);
+    ds_destroy(&ds);
+}
+
+/* The NAT pipeline (docs/pipeline.md "NAT services"): table 0 sends the
+ * service's traffic, both ways, through conntrack in its zone with "nat",
+ * which translates packets of known sessions; table 40 sends new sessions
+ * to the select group (or to flowlbd), whose buckets commit them with the
+ * destination translated; table 41 delivers by member. */
+static void
+put_nat(const struct lb_service *svc, struct compiler_output *out)
+{
+    bool napt = svc->forwarding == LB_FWD_NAPT;
+    char *to_ct = xasprintf("set_field:%"PRIu32"->"PIPELINE_REG_SERVICE","
+                            "ct(zone=%"PRIu16",nat,table=%d)", svc->id,
+                            svc->ct_zone, PIPELINE_TABLE_NAT_STATE);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    char *match;
+
+    /* Table 0: clients' packets, fragments (conntrack reassembles them)
+     * and members' replies. */
+    put_vip_flows(&out->flows, svc, PIPELINE_PRIO_VIP, NULL, to_ct);
+    put_frag_flows(&out->flows, svc, to_ct);
+    ds_put_format(&ds, "%s=", ip_name(svc, "nw_dst", "ipv6_dst"));
+    put_addr(&ds, &svc->vip, svc->is_ipv4);
+    put_ct_error_flows(&out->flows, svc, ds_cstr(&ds), to_ct);
+    ds_clear(&ds);
+    if (napt) {
+        /* Replies come to the source address, through its zone first. */
+        char *to_snat = xasprintf("set_field:%"PRIu32"->"
+                                  PIPELINE_REG_SERVICE",ct(zone=%d,nat,"
+                                  "table=%d)", svc->id,
+                                  svc->ct_zone + LB_CT_ZONE_SNAT,
+                                  PIPELINE_TABLE_NAPT_REPLY);
+        ds_put_format(&ds, "%s=", ip_name(svc, "nw_dst", "ipv6_dst"));
+        put_addr(&ds, &svc->source, svc->is_ipv4);
+        put_ct_flows(&out->flows, svc, ds_cstr(&ds), NULL, NULL, 0,
+                     to_snat);
+        ds_clear(&ds);
+        free(to_snat);
+    } else {
+        const struct lb_member *m;
+        LIST_FOR_EACH (m, node, &svc->members) {
+            ds_put_format(&ds, "%s=", ip_name(svc, "nw_src", "ipv6_src"));
+            put_addr(&ds, &m->address, svc->is_ipv4);
+            if (m->port) {
+                put_ct_flows(&out->flows, svc, ds_cstr(&ds), "tp_src",
+                             &m->port, 1, to_ct);
+            } else {
+                put_ct_flows(&out->flows, svc, ds_cstr(&ds), "tp_src",
+                             svc->ports, svc->n_ports, to_ct);
+            }
+            ds_clear(&ds);
+        }
+    }
+
+    /* Table 40. */
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_INVALID, "ct_state=+inv+trk", "drop");
+    match = xasprintf(PIPELINE_REG_SERVICE"=%"PRIu32",ct_state=+new+trk",
+                      svc->id);
+    char *to_new = (svc->decision == LB_DECISION_PER_SESSION
+                    ? xasprintf("meter:%"PRIu32","PUNT_WHOLE_ACTION,
+                                pipeline_meter_id(svc->id))
+                    : group_action(svc, PIPELINE_GROUP_5TUPLE));
+    put_table_vip_flows(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                        PIPELINE_PRIO_NAT_NEW, match, to_new);
+    free(to_new);
+    free(match);
+    /* A new connection that is not to the VIP is a member's own: not the
+     * balancer's business, and not committed. */
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_OTHER, "ct_state=+new+trk", "NORMAL");
+    ds_put_format(&ds, "resubmit(,%d)", PIPELINE_TABLE_NAT_MEMBER);
+    put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                 PIPELINE_PRIO_NAT_KNOWN, "ct_state=+trk", ds_cstr(&ds));
+    ds_clear(&ds);
+
+    if (napt) {
+        /* Table 43: a reply, translated back to the client's address,
+         * goes through the service's zone to take the VIP as source. */
+        put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAPT_REPLY,
+                     PIPELINE_PRIO_NAT_INVALID, "ct_state=+inv+trk", "drop");
+        put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAPT_REPLY,
+                     PIPELINE_PRIO_NAT_NEW, "ct_state=+new+trk", "drop");
+        ds_put_format(&ds, "ct(zone=%"PRIu16",nat,table=%d)", svc->ct_zone,
+                      PIPELINE_TABLE_NAT_STATE);
+        put_svc_flow(&out->flows, svc, PIPELINE_TABLE_NAPT_REPLY,
+                     PIPELINE_PRIO_NAT_KNOWN,
+                     ip_name(svc, "ct_state=+trk,ip", "ct_state=+trk,ipv6"),
+                     ds_cstr(&ds));
+        ds_clear(&ds);
+    }
+
+    /* The members' flows in tables 41 and 42. */
+    const struct lb_member *m;
+    LIST_FOR_EACH (m, node, &svc->members) {
+        struct eth_addr mac;
+        if (member_keeps_sessions(m, &mac)) {
+            put_nat_member_flows(&out->flows, svc, m, mac);
+        }
+    }
+
+    if (svc->decision == LB_DECISION_DATAPATH_FAST) {
+        put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
+    }
+    ds_destroy(&ds);
+    free(to_ct);
+}
+
 /* Compiles 'svc' into 'out': its groups, the flows that send its traffic
  * to them and the punt of neighbour discovery for its VIP. */
 void
@@ -597,6 +1049,26 @@ compiler_service(const struct lb_service *svc, struct compiler_output *out)
     put_addr(&ds, &svc->vip, svc->is_ipv4);
     ds_put_cstr(&ds, ",actions="PUNT_ACTION);
     svec_add_nocopy(&out->flows, ds_steal_cstr(&ds));
+
+    if (service_is_nat(svc)) {
+        if (svc->forwarding == LB_FWD_NAPT) {
+            /* flowlbd answers for the source address too. */
+            put_flow_head(&ds, svc->id, PIPELINE_PRIO_NEIGH);
+            if (svc->is_ipv4) {
+                ds_put_cstr(&ds, "arp,arp_op=1,arp_tpa=");
+            } else {
+                ds_put_cstr(&ds, "icmp6,icmp_type=135,icmp_code=0,"
+                            "nd_target=");
+            }
+            put_addr(&ds, &svc->source, svc->is_ipv4);
+            ds_put_cstr(&ds, ",actions="PUNT_ACTION);
+            svec_add_nocopy(&out->flows, ds_steal_cstr(&ds));
+        }
+        /* Conntrack relates ICMP errors to their session and translates
+         * them, "too big" included: no punt. */
+        put_nat(svc, out);
+        return;
+    }
 
     /* A router that cannot forward a member's reply for size sends the
      * error to the reply's source, the VIP.  flowlbd finds the member that

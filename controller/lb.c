@@ -13,14 +13,19 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "bitmap.h"
+#include "flowlb/lb-algo.h"
 #include "flowlb/pipeline.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "packets.h"
+#include "timeval.h"
 #include "util.h"
 
 /* Names of the enums, indexed by value. */
@@ -53,6 +58,26 @@ static const char *const member_state_names[] = {
 #define LB_MEMBER_STATE(ENUM, NAME) NAME,
     LB_MEMBER_STATES
 #undef LB_MEMBER_STATE
+};
+static const char *const decision_names[] = {
+#define LB_DECISION(ENUM, NAME) NAME,
+    LB_DECISIONS
+#undef LB_DECISION
+};
+static const char *const traffic_metric_names[] = {
+#define LB_TRAFFIC_METRIC(ENUM, NAME) NAME,
+    LB_TRAFFIC_METRICS
+#undef LB_TRAFFIC_METRIC
+};
+static const char *const monitor_names[] = {
+#define LB_MONITOR(ENUM, NAME) NAME,
+    LB_MONITORS
+#undef LB_MONITOR
+};
+static const char *const health_names[] = {
+#define LB_HEALTH(ENUM, NAME) NAME,
+    LB_HEALTHS
+#undef LB_HEALTH
 };
 
 /* The enums' values are their names' indexes (each list defines both), so
@@ -101,6 +126,37 @@ lb_label_change_name(enum lb_label_change label_change)
 {
     return enum_name(label_change_names, ARRAY_SIZE(label_change_names),
                      label_change);
+}
+
+const char *
+lb_decision_name(enum lb_decision decision)
+{
+    return enum_name(decision_names, ARRAY_SIZE(decision_names), decision);
+}
+
+const char *
+lb_traffic_metric_name(enum lb_traffic_metric metric)
+{
+    return enum_name(traffic_metric_names, ARRAY_SIZE(traffic_metric_names),
+                     metric);
+}
+
+const char *
+lb_monitor_name(enum lb_monitor_type type)
+{
+    return enum_name(monitor_names, ARRAY_SIZE(monitor_names), type);
+}
+
+const char *
+lb_health_name(enum lb_health health)
+{
+    return enum_name(health_names, ARRAY_SIZE(health_names), health);
+}
+
+bool
+lb_service_is_nat(const struct lb_service *svc)
+{
+    return svc->forwarding == LB_FWD_NAT || svc->forwarding == LB_FWD_NAPT;
 }
 
 uint64_t
@@ -215,6 +271,27 @@ json_dpid(uint64_t dpid)
     return json_string(s);
 }
 
+/* Returns wall clock 'ms' (since the epoch) as an ISO-8601 UTC string
+ * with milliseconds, e.g. "2026-11-24T05:11:11.123Z". */
+static json_t *
+json_time(long long int ms)
+{
+    time_t sec = ms / 1000;
+    char s[32], full[40];
+    struct tm tm;
+
+    gmtime_r(&sec, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(full, sizeof full, "%s.%03dZ", s, (int) (ms % 1000));
+    return json_string(full);
+}
+
+static json_t *
+json_nullable_string(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
 /* Stores the MAC 'member' uses into '*mac': the configured one, else the
  * resolved one.  Returns false if it has none. */
 bool
@@ -252,7 +329,14 @@ static bool
 field_is_newer(const char *name)
 {
     static const char *const newer[] = {
+        /* Stateful services. */
         "persistence", "idle_timeout", "label_change",
+        /* NAT, algorithms and health (issue 6): services... */
+        "source", "source_ports", "timeouts", "algorithm", "decision",
+        "per_session_rate", "traffic_metric", "traffic_window",
+        "session_weight", "health", "passive_timeout", "ct_zone",
+        /* ...and members. */
+        "port", "backup", "cost",
     };
     for (size_t i = 0; i < ARRAY_SIZE(newer); i++) {
         if (!strcmp(name, newer[i])) {
@@ -480,6 +564,9 @@ struct member_config {
     struct eth_addr mac;
     int weight;
     enum lb_member_state state;
+    uint16_t port;
+    uint32_t backup;            /* 0: none. */
+    double cost;
 };
 
 struct service_config {
@@ -494,6 +581,17 @@ struct service_config {
     enum lb_persistence persistence;
     int idle_timeout;
     enum lb_label_change label_change;
+    struct in6_addr source;     /* NAPT only. */
+    uint16_t source_port_min, source_port_max;
+    int timeout_tcp, timeout_udp, timeout_icmp;
+    int algorithm;              /* enum lb_algo_type. */
+    enum lb_decision decision;
+    int per_session_rate;
+    enum lb_traffic_metric traffic_metric;
+    int traffic_window;
+    int session_weight;
+    struct lb_monitor monitor;  /* 'path' is a copy, or NULL. */
+    int passive_timeout;
     uint64_t *switches;
     size_t n_switches;
     bool has_members;           /* False: keep the current members. */
@@ -504,6 +602,7 @@ struct service_config {
     uint32_t id;
     uint64_t hash_basis;
     uint32_t next_member_id;
+    uint16_t ct_zone;           /* 0: absent, allocate one. */
 };
 
 static void
@@ -512,12 +611,38 @@ service_config_destroy(struct service_config *cfg)
     free(cfg->ports);
     free(cfg->switches);
     free(cfg->members);
+    free(cfg->monitor.path);
+}
+
+static bool
+forwarding_is_nat(enum lb_forwarding forwarding)
+{
+    return forwarding == LB_FWD_NAT || forwarding == LB_FWD_NAPT;
 }
 
 static const char *const member_fields[] = {
-    "address", "mac", "weight", "state", "id",
+    "address", "mac", "weight", "state", "port", "backup", "cost", "id",
 };
-#define N_MEMBER_REST_FIELDS 4  /* The state file adds "id". */
+#define N_MEMBER_REST_FIELDS 7  /* The state file adds "id". */
+
+/* Parses a member's access cost: a number greater than 0, or "infinity"
+ * (the member takes nothing under the cost-* algorithms). */
+static int
+parse_cost(const json_t *value, const char *prefix, const char *name,
+           double *cost, struct lb_error *error)
+{
+    const char *s = json_string_value(value);
+    if (s && !strcmp(s, "infinity")) {
+        *cost = INFINITY;
+        return 0;
+    } else if (json_is_number(value) && json_number_value(value) > 0
+               && isfinite(json_number_value(value))) {
+        *cost = json_number_value(value);
+        return 0;
+    }
+    return field_error(error, 422, prefix, name,
+                       "must be a number greater than 0, or \"infinity\"");
+}
 
 /* Parses member 'json' whose JSON path is 'prefix' (e.g. "members[2]." or
  * ""), from the state file if 'state', into 'mc'. */
@@ -573,6 +698,32 @@ parse_member(const json_t *json, const char *prefix, bool state,
         mc->state = index;
     }
 
+    j = json_object_get(json, "port");
+    if (j) {
+        if (parse_int(j, prefix, "port", 0, 65535, &value, error)) {
+            return 422;
+        }
+        mc->port = value;
+    }
+
+    j = json_object_get(json, "backup");
+    if (j && !json_is_null(j)) {
+        if (!json_is_integer(j) || json_integer_value(j) < 0
+            || json_integer_value(j) > LB_MEMBER_ID_MAX) {
+            return field_error(error, 422, prefix, "backup",
+                               "must be the id of another member of the "
+                               "service (1 to %d), or 0 or null for none",
+                               LB_MEMBER_ID_MAX);
+        }
+        mc->backup = json_integer_value(j);
+    }
+
+    mc->cost = 1;
+    j = json_object_get(json, "cost");
+    if (j && parse_cost(j, prefix, "cost", &mc->cost, error)) {
+        return 422;
+    }
+
     if (state) {
         if (parse_int(json_object_get(json, "id"), prefix, "id", 1,
                       LB_MEMBER_ID_MAX, &value, error)) {
@@ -604,10 +755,13 @@ check_member_family(const struct in6_addr *addr, const struct in6_addr *vip,
 
 static const char *const service_fields[] = {
     "name", "vip", "protocol", "ports", "key", "forwarding", "persistence",
-    "idle_timeout", "label_change", "switches", "members",
-    "id", "hash_basis", "next_member_id",
+    "idle_timeout", "label_change", "source", "source_ports", "timeouts",
+    "algorithm", "decision", "per_session_rate", "traffic_metric",
+    "traffic_window", "session_weight", "health", "passive_timeout",
+    "switches", "members",
+    "id", "hash_basis", "next_member_id", "ct_zone",
 };
-#define N_SERVICE_REST_FIELDS 11 /* The state file adds the other three. */
+#define N_SERVICE_REST_FIELDS 22 /* The state file adds the other four. */
 
 static int
 parse_ports(const json_t *json, const char *prefix,
@@ -699,6 +853,11 @@ parse_members(const json_t *json, const char *prefix, bool state,
         if (!status) {
             status = check_member_family(&mc->address, &cfg->vip, mprefix,
                                          "address", error);
+        }
+        if (!status && mc->port && !forwarding_is_nat(cfg->forwarding)) {
+            status = field_error(error, 422, mprefix, "port",
+                                 "must be 0 with forwarding dsr, which "
+                                 "does not translate ports");
         }
         if (!status && state && mc->id >= cfg->next_member_id) {
             status = field_error(error, 422, mprefix, "id",
@@ -803,6 +962,379 @@ parse_persistence(const json_t *json, const char *prefix,
     return 0;
 }
 
+/* Parses the LSNAT fields: "source" and "source_ports" (NAPT only) and
+ * "timeouts" (NAT and NAPT), into 'cfg', whose VIP and forwarding are
+ * already parsed.  A field that the forwarding does not use is refused
+ * rather than ignored. */
+static int
+parse_nat(const json_t *json, const char *prefix, struct service_config *cfg,
+          struct lb_error *error)
+{
+    bool nat = forwarding_is_nat(cfg->forwarding);
+    bool napt = cfg->forwarding == LB_FWD_NAPT;
+    long long int value;
+    json_t *j;
+
+    j = json_object_get(json, "source");
+    if (!j || json_is_null(j)) {
+        if (napt) {
+            return field_error(error, 422, prefix, "source",
+                               "required with forwarding napt: the "
+                               "balancer's address that members see "
+                               "sessions come from");
+        }
+    } else if (!napt) {
+        return field_error(error, 422, prefix, "source",
+                           "only a napt service takes a source address");
+    } else if (parse_address(j, prefix, "source", &cfg->source, error)) {
+        return 422;
+    } else if (IN6_IS_ADDR_V4MAPPED(&cfg->source) != cfg->is_ipv4) {
+        return field_error(error, 422, prefix, "source",
+                           "must be an %s address, like the service's VIP",
+                           cfg->is_ipv4 ? "IPv4" : "IPv6");
+    } else if (ipv6_addr_equals(&cfg->source, &cfg->vip)) {
+        return field_error(error, 422, prefix, "source",
+                           "must differ from the service's VIP");
+    }
+
+    cfg->source_port_min = 1024;
+    cfg->source_port_max = 65535;
+    j = json_object_get(json, "source_ports");
+    if (j) {
+        long long int min, max;
+        char *pprefix = xasprintf("%ssource_ports", prefix);
+
+        if (!napt) {
+            free(pprefix);
+            return field_error(error, 422, prefix, "source_ports",
+                               "only a napt service takes source ports");
+        } else if (!json_is_array(j) || json_array_size(j) != 2) {
+            free(pprefix);
+            return field_error(error, 422, prefix, "source_ports",
+                               "must be a list [min, max] of two port "
+                               "numbers");
+        } else if (parse_int(json_array_get(j, 0), pprefix, "[0]", 1, 65535,
+                             &min, error)
+                   || parse_int(json_array_get(j, 1), pprefix, "[1]", 1,
+                                65535, &max, error)) {
+            free(pprefix);
+            return 422;
+        }
+        free(pprefix);
+        if (min > max) {
+            return field_error(error, 422, prefix, "source_ports",
+                               "min (%lld) must not exceed max (%lld)",
+                               min, max);
+        }
+        cfg->source_port_min = min;
+        cfg->source_port_max = max;
+    }
+
+    cfg->timeout_tcp = LB_TIMEOUT_TCP_DEFAULT;
+    cfg->timeout_udp = LB_TIMEOUT_OTHER_DEFAULT;
+    cfg->timeout_icmp = LB_TIMEOUT_OTHER_DEFAULT;
+    j = json_object_get(json, "timeouts");
+    if (j) {
+        static const char *const fields[] = { "tcp", "udp", "icmp" };
+        int *timeouts[] = {
+            &cfg->timeout_tcp, &cfg->timeout_udp, &cfg->timeout_icmp,
+        };
+
+        if (!nat) {
+            return field_error(error, 422, prefix, "timeouts",
+                               "only nat and napt services take session "
+                               "timeouts (dsr: idle_timeout)");
+        } else if (!json_is_object(j)) {
+            return field_error(error, 422, prefix, "timeouts",
+                               "must be an object {\"tcp\": s, \"udp\": s, "
+                               "\"icmp\": s}");
+        }
+
+        char *tprefix = xasprintf("%stimeouts.", prefix);
+        int status = check_fields(j, tprefix, fields, ARRAY_SIZE(fields),
+                                  false, error);
+        for (size_t i = 0; !status && i < ARRAY_SIZE(fields); i++) {
+            const json_t *t = json_object_get(j, fields[i]);
+            if (t) {
+                status = parse_int(t, tprefix, fields[i], 1, LB_TIMEOUT_MAX,
+                                   &value, error);
+                *timeouts[i] = value;
+            }
+        }
+        free(tprefix);
+        if (status) {
+            return status;
+        }
+    }
+    return 0;
+}
+
+/* Parses the algorithm and how its choice is applied: "algorithm",
+ * "decision", "per_session_rate", "traffic_metric", "traffic_window" and
+ * "session_weight", into 'cfg', whose forwarding is already parsed. */
+static int
+parse_algorithm(const json_t *json, const char *prefix,
+                struct service_config *cfg, struct lb_error *error)
+{
+    long long int value;
+    int index;
+    json_t *j;
+
+    cfg->algorithm = LB_ALGO_WEIGHTED_ROUND_ROBIN;
+    j = json_object_get(json, "algorithm");
+    if (j) {
+        enum lb_algo_type type;
+        const char *s = json_string_value(j);
+        if (!s || !lb_algo_find(s, &type)) {
+            return field_error(error, 422, prefix, "algorithm",
+                               "must be one of %s", lb_algo_names());
+        }
+        cfg->algorithm = type;
+    }
+
+    cfg->decision = LB_DECISION_DATAPATH_FAST;
+    j = json_object_get(json, "decision");
+    if (j) {
+        if (parse_enum(j, prefix, "decision", decision_names,
+                       ARRAY_SIZE(decision_names), &index, error)) {
+            return 422;
+        }
+        cfg->decision = index;
+    }
+    if (cfg->decision == LB_DECISION_PER_SESSION
+        && !forwarding_is_nat(cfg->forwarding)) {
+        return field_error(error, 422, prefix, "decision",
+                           "per-session needs forwarding nat or napt, "
+                           "whose sessions flowlbd can bind one by one");
+    }
+
+    static const struct {
+        const char *name;
+        int min, max, dflt;
+        size_t offset;
+    } ints[] = {
+        { "per_session_rate", 1, 100000, 1000,
+          offsetof(struct service_config, per_session_rate) },
+        { "traffic_window", 1, 3600, 10,
+          offsetof(struct service_config, traffic_window) },
+        { "session_weight", 1, LB_WEIGHT_MAX, 1,
+          offsetof(struct service_config, session_weight) },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
+        int *field = (int *) ((char *) cfg + ints[i].offset);
+        *field = ints[i].dflt;
+        j = json_object_get(json, ints[i].name);
+        if (j) {
+            if (parse_int(j, prefix, ints[i].name, ints[i].min, ints[i].max,
+                          &value, error)) {
+                return 422;
+            }
+            *field = value;
+        }
+        if (i == 0) {
+            /* "traffic_metric" comes between, in the order of the API's
+             * table. */
+            cfg->traffic_metric = LB_TRAFFIC_BYTES;
+            j = json_object_get(json, "traffic_metric");
+            if (j) {
+                if (parse_enum(j, prefix, "traffic_metric",
+                               traffic_metric_names,
+                               ARRAY_SIZE(traffic_metric_names), &index,
+                               error)) {
+                    return 422;
+                }
+                cfg->traffic_metric = index;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Parses a duration in seconds, a number (fractions allowed) from 0.1 to
+ * 3600, into milliseconds. */
+static int
+parse_seconds(const json_t *value, const char *prefix, const char *name,
+              int *ms, struct lb_error *error)
+{
+    double s = json_number_value(value);
+    if (!json_is_number(value) || !(s >= 0.1) || s > 3600) {
+        return field_error(error, 422, prefix, name,
+                           "must be a number of seconds from 0.1 to 3600");
+    }
+    *ms = lround(s * 1000);
+    return 0;
+}
+
+/* An HTTP request path: "/" and then printable ASCII without spaces, so
+ * that it can go into a request line as it is. */
+static bool
+http_path_is_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (s[0] != '/' || len > 1024) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] <= ' ' || s[i] > '~') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parses health monitor object 'j', whose JSON path is 'prefix' (e.g.
+ * "health."), into 'mon' (whose 'path' the caller frees). */
+static int
+parse_monitor(const json_t *j, const char *prefix, struct lb_monitor *mon,
+              struct lb_error *error)
+{
+    static const char *const fields[] = {
+        "type", "interval", "timeout", "rise", "fall", "port", "path",
+        "expect",
+    };
+    long long int value;
+    const json_t *v;
+
+    if (check_fields(j, prefix, fields, ARRAY_SIZE(fields), false, error)) {
+        return 422;
+    }
+
+    const char *type = json_string_value(json_object_get(j, "type"));
+    for (int i = LB_MONITOR_ICMP; type && i <= LB_MONITOR_HTTP; i++) {
+        if (!strcmp(type, monitor_names[i])) {
+            mon->type = i;
+        }
+    }
+    if (mon->type == LB_MONITOR_NONE) {
+        return field_error(error, 422, prefix, "type",
+                           "must be one of icmp, tcp, http (a health "
+                           "object needs a type; null: no monitor)");
+    }
+    bool http = mon->type == LB_MONITOR_HTTP;
+
+    mon->interval_ms = 2000;
+    v = json_object_get(j, "interval");
+    if (v && parse_seconds(v, prefix, "interval", &mon->interval_ms,
+                           error)) {
+        return 422;
+    }
+    mon->timeout_ms = MIN(1000, mon->interval_ms);
+    v = json_object_get(j, "timeout");
+    if (v) {
+        if (parse_seconds(v, prefix, "timeout", &mon->timeout_ms, error)) {
+            return 422;
+        } else if (mon->timeout_ms > mon->interval_ms) {
+            return field_error(error, 422, prefix, "timeout",
+                               "must not exceed interval (%g s)",
+                               mon->interval_ms / 1000.0);
+        }
+    }
+
+    mon->rise = 2;
+    mon->fall = 3;
+    v = json_object_get(j, "rise");
+    if (v) {
+        if (parse_int(v, prefix, "rise", 1, 100, &value, error)) {
+            return 422;
+        }
+        mon->rise = value;
+    }
+    v = json_object_get(j, "fall");
+    if (v) {
+        if (parse_int(v, prefix, "fall", 1, 100, &value, error)) {
+            return 422;
+        }
+        mon->fall = value;
+    }
+
+    v = json_object_get(j, "port");
+    if (v) {
+        if (parse_int(v, prefix, "port", 0, 65535, &value, error)) {
+            return 422;
+        } else if (value && mon->type == LB_MONITOR_ICMP) {
+            return field_error(error, 422, prefix, "port",
+                               "must be 0 for an icmp monitor, which uses "
+                               "no port");
+        }
+        mon->port = value;
+    }
+
+    v = json_object_get(j, "path");
+    if (v) {
+        const char *path = json_string_value(v);
+        if (!http) {
+            return field_error(error, 422, prefix, "path",
+                               "only an http monitor takes a path");
+        } else if (!path || !http_path_is_valid(path)) {
+            return field_error(error, 422, prefix, "path",
+                               "must be a string of at most 1024 "
+                               "printable characters, no spaces, starting "
+                               "with \"/\"");
+        }
+    }
+    if (http) {
+        mon->path = xstrdup(v ? json_string_value(v) : "/");
+    }
+
+    mon->expect_status = http ? 200 : 0;
+    v = json_object_get(j, "expect");
+    if (v) {
+        if (!http) {
+            return field_error(error, 422, prefix, "expect",
+                               "only an http monitor takes an expected "
+                               "status");
+        } else if (parse_int(v, prefix, "expect", 100, 599, &value,
+                             error)) {
+            return 422;
+        }
+        mon->expect_status = value;
+    }
+    return 0;
+}
+
+/* Parses "health" and "passive_timeout" into 'cfg', whose forwarding is
+ * already parsed.  Passive detection watches the members' replies, which
+ * only NAT and NAPT services see. */
+static int
+parse_health(const json_t *json, const char *prefix,
+             struct service_config *cfg, struct lb_error *error)
+{
+    const json_t *j = json_object_get(json, "health");
+
+    memset(&cfg->monitor, 0, sizeof cfg->monitor);
+    cfg->monitor.type = LB_MONITOR_NONE;
+    if (j && !json_is_null(j)) {
+        if (!json_is_object(j)) {
+            return field_error(error, 422, prefix, "health",
+                               "must be an object {\"type\": \"icmp\", "
+                               "\"tcp\" or \"http\", ...}, or null for "
+                               "none");
+        }
+        char *hprefix = xasprintf("%shealth.", prefix);
+        int status = parse_monitor(j, hprefix, &cfg->monitor, error);
+        free(hprefix);
+        if (status) {
+            return status;
+        }
+    }
+
+    long long int value;
+    cfg->passive_timeout = 0;
+    j = json_object_get(json, "passive_timeout");
+    if (j) {
+        if (parse_int(j, prefix, "passive_timeout", 0, 3600, &value,
+                      error)) {
+            return 422;
+        } else if (value && !forwarding_is_nat(cfg->forwarding)) {
+            return field_error(error, 422, prefix, "passive_timeout",
+                               "must be 0 with forwarding dsr: replies "
+                               "bypass the balancer, so none can be seen");
+        }
+        cfg->passive_timeout = value;
+    }
+    return 0;
+}
+
 /* Parses service 'json', whose JSON path is 'prefix' (e.g. "services[3]."
  * or ""), from the state file if 'state', into 'cfg', which the caller
  * destroys with service_config_destroy() whatever this returns.  Absent
@@ -889,7 +1421,10 @@ parse_service(const json_t *json, const char *prefix, bool state,
         cfg->forwarding = index;
     }
 
-    if (parse_persistence(json, prefix, cfg, error)) {
+    if (parse_persistence(json, prefix, cfg, error)
+        || parse_nat(json, prefix, cfg, error)
+        || parse_algorithm(json, prefix, cfg, error)
+        || parse_health(json, prefix, cfg, error)) {
         return 422;
     }
 
@@ -914,6 +1449,15 @@ parse_service(const json_t *json, const char *prefix, bool state,
             return 422;
         }
         cfg->next_member_id = value;
+
+        j = json_object_get(json, "ct_zone");
+        if (j) {
+            if (parse_int(j, prefix, "ct_zone", 0, LB_CT_ZONE_MAX, &value,
+                          error)) {
+                return 422;
+            }
+            cfg->ct_zone = value;
+        }
     }
 
     j = json_object_get(json, "members");
@@ -940,17 +1484,55 @@ lb_model_create(void)
     return model;
 }
 
+static struct lb_member *
+member_new(uint32_t id)
+{
+    struct lb_member *m = xzalloc(sizeof *m);
+    m->id = id;
+    m->cost = 1;
+    m->rtt_ms = -1;
+    m->health = LB_HEALTH_UNKNOWN;
+    return m;
+}
+
+static void
+member_free(struct lb_member *m)
+{
+    if (m) {
+        size_t n = MIN(m->n_history, LB_HEALTH_HISTORY);
+        for (size_t i = 0; i < n; i++) {
+            free(m->history[i].reason);
+        }
+        free(m->health_reason);
+        free(m);
+    }
+}
+
+/* Returns a deep copy of 'm', not in any list. */
+static struct lb_member *
+member_clone(const struct lb_member *m)
+{
+    struct lb_member *copy = xmemdup(m, sizeof *m);
+    size_t n = MIN(m->n_history, LB_HEALTH_HISTORY);
+    for (size_t i = 0; i < n; i++) {
+        copy->history[i].reason = nullable_xstrdup(m->history[i].reason);
+    }
+    copy->health_reason = nullable_xstrdup(m->health_reason);
+    return copy;
+}
+
 static void
 service_free(struct lb_service *svc)
 {
     if (svc) {
         struct lb_member *m;
         LIST_FOR_EACH_POP (m, node, &svc->members) {
-            free(m);
+            member_free(m);
         }
         free(svc->name);
         free(svc->ports);
         free(svc->switches);
+        free(svc->monitor.path);
         free(svc);
     }
 }
@@ -1147,6 +1729,272 @@ check_service_conflicts(const struct lb_model *model,
     return 0;
 }
 
+/* Returns true if a member with translated port 'a_port' of a service with
+ * ports 'a_ports' (of 'n_a') may be sent packets to a port that a member
+ * with 'b_port' of a service with 'b_ports' may be sent too.  Port 0 keeps
+ * the client's destination port: one of the service's ports, or any port
+ * if it lists none. */
+static bool
+member_ports_overlap(uint16_t a_port, const uint16_t *a_ports, size_t n_a,
+                     uint16_t b_port, const uint16_t *b_ports, size_t n_b)
+{
+    uint16_t port;
+    if (a_port) {
+        a_ports = &a_port;
+        n_a = 1;
+    }
+    if (b_port) {
+        b_ports = &b_port;
+        n_b = 1;
+    }
+    return ports_overlap(a_ports, n_a, b_ports, n_b, &port);
+}
+
+/* Returns a NAT or NAPT service of 'model' other than 'self' that has a
+ * member at 'address' whose protocol and ports overlap those of a member at
+ * 'address', port 'port', of a service with 'protocol' and 'ports' (of
+ * 'n_ports'), or NULL if there is none.  Two such members' replies would
+ * look the same, and flowlbd could not tell which service's conntrack zone
+ * they belong to. */
+static const struct lb_service *
+nat_member_clash(const struct lb_model *model, const struct lb_service *self,
+                 enum lb_protocol protocol, const uint16_t *ports,
+                 size_t n_ports, const struct in6_addr *address,
+                 uint16_t port)
+{
+    const struct lb_service *other;
+    HMAP_FOR_EACH (other, node, &model->services) {
+        if (other == self || !lb_service_is_nat(other)
+            || !protocols_overlap(protocol, other->protocol)) {
+            continue;
+        }
+        const struct lb_member *m;
+        LIST_FOR_EACH (m, node, &other->members) {
+            if (ipv6_addr_equals(&m->address, address)
+                && member_ports_overlap(port, ports, n_ports, m->port,
+                                        other->ports, other->n_ports)) {
+                return other;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int
+nat_clash_error(struct lb_error *error, const char *prefix,
+                const char *name, const struct lb_service *other,
+                const struct in6_addr *address)
+{
+    char addr[LB_ADDR_STRLEN];
+    lb_format_address(address, addr);
+    return field_error(error, 409, prefix, name,
+                       "service %"PRIu32" (%s) is nat or napt and has "
+                       "member %s on an overlapping protocol and port: "
+                       "their replies could not be told apart",
+                       other->id, other->name, addr);
+}
+
+/* Checks the LSNAT parts of 'cfg', meant to replace 'self' (NULL for a new
+ * service), against the other services of 'model': NAPT source addresses
+ * are nobody's VIP and nobody else's source, and members of NAT services
+ * do not clash (nat_member_clash()). */
+static int
+check_nat_conflicts(const struct lb_model *model,
+                    const struct service_config *cfg,
+                    const struct lb_service *self, const char *prefix,
+                    struct lb_error *error)
+{
+    const struct lb_service *other;
+    char addr[LB_ADDR_STRLEN];
+
+    HMAP_FOR_EACH (other, node, &model->services) {
+        if (other == self) {
+            continue;
+        }
+        if (other->forwarding == LB_FWD_NAPT
+            && ipv6_addr_equals(&other->source, &cfg->vip)) {
+            lb_format_address(&cfg->vip, addr);
+            return field_error(error, 409, prefix, "vip",
+                               "%s is the napt source address of service "
+                               "%"PRIu32" (%s)", addr, other->id,
+                               other->name);
+        }
+        if (cfg->forwarding != LB_FWD_NAPT) {
+            continue;
+        }
+        lb_format_address(&cfg->source, addr);
+        if (ipv6_addr_equals(&other->vip, &cfg->source)) {
+            return field_error(error, 409, prefix, "source",
+                               "%s is the VIP of service %"PRIu32" (%s)",
+                               addr, other->id, other->name);
+        } else if (other->forwarding == LB_FWD_NAPT
+                   && ipv6_addr_equals(&other->source, &cfg->source)) {
+            return field_error(error, 409, prefix, "source",
+                               "service %"PRIu32" (%s) already sends from "
+                               "%s", other->id, other->name, addr);
+        }
+    }
+
+    if (!forwarding_is_nat(cfg->forwarding)) {
+        return 0;
+    }
+    if (cfg->has_members) {
+        for (size_t i = 0; i < cfg->n_members; i++) {
+            const struct member_config *mc = &cfg->members[i];
+            other = nat_member_clash(model, self, cfg->protocol, cfg->ports,
+                                     cfg->n_ports, &mc->address, mc->port);
+            if (other) {
+                char *mprefix = xasprintf("%smembers[%"PRIuSIZE"].", prefix,
+                                          i);
+                nat_clash_error(error, mprefix, "address", other,
+                                &mc->address);
+                free(mprefix);
+                return 409;
+            }
+        }
+    } else if (self) {
+        const struct lb_member *m;
+        size_t i = 0;
+        LIST_FOR_EACH (m, node, &self->members) {
+            other = nat_member_clash(model, self, cfg->protocol, cfg->ports,
+                                     cfg->n_ports, &m->address, m->port);
+            if (other) {
+                char *mprefix = xasprintf("%smembers[%"PRIuSIZE"].", prefix,
+                                          i);
+                nat_clash_error(error, mprefix, "address", other,
+                                &m->address);
+                free(mprefix);
+                return 409;
+            }
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* Checks the members that 'cfg' gives 'svc' (NULL for a new service), or
+ * keeps, against the rest of 'cfg': a backup names another member of the
+ * result, a tcp monitor finds a port for every member, and dsr translates
+ * no port.  In a member list the ids are those the members will have: an
+ * address 'svc' has keeps its id, the new ones are numbered in list
+ * order (members_replace()). */
+static int
+check_service_members(const struct lb_service *svc,
+                      const struct service_config *cfg, const char *prefix,
+                      struct lb_error *error)
+{
+    bool nat = forwarding_is_nat(cfg->forwarding);
+    bool tcp_needs_port = (cfg->monitor.type == LB_MONITOR_TCP
+                           && !cfg->monitor.port && !cfg->n_ports);
+    static const char tcp_port[] = "a tcp monitor needs a port: set "
+        "health.port, give the service ports, or give every member a port";
+
+    if (!cfg->has_members) {
+        const struct lb_member *m;
+        if (!svc) {
+            return 0;
+        }
+        LIST_FOR_EACH (m, node, &svc->members) {
+            if (m->port && !nat) {
+                return field_error(error, 422, prefix, "forwarding",
+                                   "dsr does not translate ports, and "
+                                   "member %"PRIu32" has port %"PRIu16": "
+                                   "give the members too, or set their "
+                                   "port to 0 first", m->id, m->port);
+            } else if (tcp_needs_port && !m->port) {
+                return field_error(error, 422, prefix, "health.port",
+                                   "%s (member %"PRIu32" has none)",
+                                   tcp_port, m->id);
+            }
+        }
+        return 0;
+    }
+
+    uint32_t *ids = xmalloc(MAX(cfg->n_members, 1) * sizeof *ids);
+    uint32_t next = svc ? svc->next_member_id : 1;
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        const struct member_config *mc = &cfg->members[i];
+        const struct lb_member *m = (svc
+                                     ? member_find_by_address(svc,
+                                                              &mc->address)
+                                     : NULL);
+        ids[i] = mc->id ? mc->id : m ? m->id : next++;
+    }
+
+    int status = 0;
+    for (size_t i = 0; !status && i < cfg->n_members; i++) {
+        const struct member_config *mc = &cfg->members[i];
+        char *mprefix = xasprintf("%smembers[%"PRIuSIZE"].", prefix, i);
+        if (mc->backup) {
+            size_t k;
+            for (k = 0; k < cfg->n_members; k++) {
+                if (ids[k] == mc->backup) {
+                    break;
+                }
+            }
+            if (k == i) {
+                status = field_error(error, 422, mprefix, "backup",
+                                     "must not be the member itself (id "
+                                     "%"PRIu32")", ids[i]);
+            } else if (k == cfg->n_members) {
+                bool dropped = svc && lb_member_find(svc, mc->backup);
+                status = field_error(error, 422, mprefix, "backup",
+                                     "no member %"PRIu32" in the member "
+                                     "list%s", mc->backup,
+                                     dropped ? ", which drops it" : "");
+            }
+        }
+        if (!status && tcp_needs_port && !mc->port) {
+            status = field_error(error, 422, prefix, "health.port",
+                                 "%s (members[%"PRIuSIZE"] has none)",
+                                 tcp_port, i);
+        }
+        free(mprefix);
+    }
+    free(ids);
+    return status;
+}
+
+/* Returns the smallest conntrack zone that no service of 'model' other than
+ * 'self' has, or 0 if every one is taken. */
+static uint16_t
+ct_zone_alloc(const struct lb_model *model, const struct lb_service *self)
+{
+    unsigned long *used = bitmap_allocate(LB_CT_ZONE_MAX + 1);
+    const struct lb_service *svc;
+
+    HMAP_FOR_EACH (svc, node, &model->services) {
+        if (svc != self && svc->ct_zone) {
+            bitmap_set1(used, svc->ct_zone);
+        }
+    }
+    size_t zone = bitmap_scan(used, false, 1, LB_CT_ZONE_MAX + 1);
+    bitmap_free(used);
+    return zone <= LB_CT_ZONE_MAX ? zone : 0;
+}
+
+/* Stores into '*zone' the conntrack zone of 'self' (NULL for a new
+ * service), allocating one if it has none.  Only a NAT or NAPT service
+ * needs one: for it, when none is left, fails with 507. */
+static int
+ct_zone_assign(const struct lb_model *model, const struct lb_service *self,
+               const struct service_config *cfg, const char *prefix,
+               uint16_t *zone, struct lb_error *error)
+{
+    *zone = self ? self->ct_zone : 0;
+    if (!*zone) {
+        *zone = ct_zone_alloc(model, self);
+        if (!*zone && forwarding_is_nat(cfg->forwarding)) {
+            return field_error(error, 507, prefix, "forwarding",
+                               "no conntrack zone is left for a %s "
+                               "service: other services hold all %d",
+                               lb_forwarding_name(cfg->forwarding),
+                               LB_CT_ZONE_MAX);
+        }
+    }
+    return 0;
+}
+
 /* Checks that 'svc' has ids left for the members 'cfg' adds. */
 static int
 check_member_ids(const struct lb_service *svc,
@@ -1183,21 +2031,71 @@ lb_gcd(unsigned int a, unsigned int b)
 
 /* Applying validated configurations. */
 
+/* Records a change of 'm''s health to 'health', for 'reason' (copied, may
+ * be NULL), at wall clock 'now_ms', in 'm' and its history.  Returns false,
+ * changing nothing, if 'm' already has 'health'. */
+static bool
+member_record_health(struct lb_member *m, enum lb_health health,
+                     const char *reason, long long int now_ms)
+{
+    if (m->health == health) {
+        return false;
+    }
+
+    /* The ring's oldest event makes room once it is full. */
+    struct lb_health_event *e = &m->history[m->n_history
+                                            % LB_HEALTH_HISTORY];
+    if (m->n_history >= LB_HEALTH_HISTORY) {
+        free(e->reason);
+    }
+    e->time_ms = now_ms;
+    e->health = health;
+    e->reason = nullable_xstrdup(reason);
+    m->n_history++;
+
+    m->health = health;
+    m->health_count = 0;
+    m->health_since_ms = now_ms;
+    free(m->health_reason);
+    m->health_reason = nullable_xstrdup(reason);
+    return true;
+}
+
+/* Forgets what the monitors found out about 'm', because they or the host
+ * they probe changed: its health goes back to unknown (which counts as up)
+ * and its round trip to unknown. */
+static void
+member_reset_health(struct lb_member *m, const char *reason)
+{
+    member_record_health(m, LB_HEALTH_UNKNOWN, reason, time_wall_msec());
+    m->health_count = 0;
+    m->rtt_ms = -1;
+}
+
 static void
 member_apply(struct lb_member *m, const struct member_config *mc)
 {
     if (!ipv6_addr_equals(&m->address, &mc->address)) {
-        /* Another host: what was resolved and counted is not its. */
+        /* Another host: what was resolved, counted and probed is not
+         * its. */
         m->resolved = false;
         m->resolved_mac = eth_addr_zero;
         m->n_packets = 0;
         m->n_bytes = 0;
+        m->n_reply_packets = 0;
+        m->n_reply_bytes = 0;
+        m->n_napt_exhausted = 0;
+        m->traffic_rate = 0;
+        member_reset_health(m, "address changed");
     }
     m->address = mc->address;
     m->has_mac = mc->has_mac;
     m->mac = mc->has_mac ? mc->mac : eth_addr_zero;
     m->weight = mc->weight;
     m->state = mc->state;
+    m->port = mc->port;
+    m->backup = mc->backup;
+    m->cost = mc->cost;
 }
 
 static int
@@ -1221,8 +2119,7 @@ members_replace(struct lb_service *svc, const struct service_config *cfg)
         if (m) {
             ovs_list_remove(&m->node);
         } else {
-            m = xzalloc(sizeof *m);
-            m->id = mc->id ? mc->id : svc->next_member_id++;
+            m = member_new(mc->id ? mc->id : svc->next_member_id++);
         }
         member_apply(m, mc);
         array[i] = m;
@@ -1230,13 +2127,26 @@ members_replace(struct lb_service *svc, const struct service_config *cfg)
 
     struct lb_member *m;
     LIST_FOR_EACH_POP (m, node, &svc->members) {
-        free(m);
+        member_free(m);
     }
     qsort(array, cfg->n_members, sizeof *array, compare_members);
     for (size_t i = 0; i < cfg->n_members; i++) {
         ovs_list_push_back(&svc->members, &array[i]->node);
     }
     free(array);
+}
+
+static bool
+monitors_equal(const struct lb_monitor *a, const struct lb_monitor *b)
+{
+    return (a->type == b->type
+            && a->interval_ms == b->interval_ms
+            && a->timeout_ms == b->timeout_ms
+            && a->rise == b->rise
+            && a->fall == b->fall
+            && a->port == b->port
+            && nullable_string_is_equal(a->path, b->path)
+            && a->expect_status == b->expect_status);
 }
 
 static void
@@ -1261,6 +2171,29 @@ service_apply(struct lb_service *svc, struct service_config *cfg)
     svc->idle_timeout = cfg->idle_timeout;
     svc->label_change = cfg->label_change;
 
+    svc->source = cfg->source;
+    svc->source_port_min = cfg->source_port_min;
+    svc->source_port_max = cfg->source_port_max;
+    svc->timeout_tcp = cfg->timeout_tcp;
+    svc->timeout_udp = cfg->timeout_udp;
+    svc->timeout_icmp = cfg->timeout_icmp;
+    svc->algorithm = cfg->algorithm;
+    svc->decision = cfg->decision;
+    svc->per_session_rate = cfg->per_session_rate;
+    svc->traffic_metric = cfg->traffic_metric;
+    svc->traffic_window = cfg->traffic_window;
+    svc->session_weight = cfg->session_weight;
+
+    /* What the monitors found means nothing to another monitor, and a
+     * member that passive detection took down would stay down with it
+     * off. */
+    bool health_changed = (!monitors_equal(&svc->monitor, &cfg->monitor)
+                           || svc->passive_timeout != cfg->passive_timeout);
+    free(svc->monitor.path);
+    svc->monitor = cfg->monitor;
+    cfg->monitor.path = NULL;
+    svc->passive_timeout = cfg->passive_timeout;
+
     free(svc->switches);
     svc->switches = cfg->n_switches ? cfg->switches : NULL;
     svc->n_switches = cfg->n_switches;
@@ -1271,6 +2204,12 @@ service_apply(struct lb_service *svc, struct service_config *cfg)
     if (cfg->has_members) {
         members_replace(svc, cfg);
     }
+    if (health_changed) {
+        struct lb_member *m;
+        LIST_FOR_EACH (m, node, &svc->members) {
+            member_reset_health(m, "monitor changed");
+        }
+    }
 }
 
 static struct lb_service *
@@ -1280,6 +2219,7 @@ service_new(uint32_t id, uint64_t hash_basis)
     svc->id = id;
     svc->hash_basis = hash_basis;
     svc->next_member_id = 1;
+    svc->monitor.type = LB_MONITOR_NONE;
     ovs_list_init(&svc->members);
     return svc;
 }
@@ -1292,9 +2232,16 @@ lb_service_create(struct lb_model *model, const json_t *body,
                   struct lb_error *error)
 {
     struct service_config cfg;
+    uint16_t zone = 0;
     int status = parse_service(body, "", false, &cfg, error);
     if (!status) {
+        status = check_service_members(NULL, &cfg, "", error);
+    }
+    if (!status) {
         status = check_service_conflicts(model, &cfg, NULL, "", error);
+    }
+    if (!status) {
+        status = check_nat_conflicts(model, &cfg, NULL, "", error);
     }
     if (!status && model->next_service_id > LB_SERVICE_ID_MAX) {
         status = field_error(error, 409, "", "",
@@ -1304,8 +2251,12 @@ lb_service_create(struct lb_model *model, const json_t *body,
         status = check_member_ids(NULL, &cfg, error);
     }
     if (!status) {
+        status = ct_zone_assign(model, NULL, &cfg, "", &zone, error);
+    }
+    if (!status) {
         struct lb_service *svc = service_new(model->next_service_id++,
                                              hash_basis);
+        svc->ct_zone = zone;
         service_apply(svc, &cfg);
         hmap_insert(&model->services, &svc->node, hash_service_id(svc->id));
         touch(model, svc);
@@ -1320,14 +2271,25 @@ lb_service_put(struct lb_model *model, struct lb_service *svc,
                const json_t *body, struct lb_error *error)
 {
     struct service_config cfg;
+    uint16_t zone = 0;
     int status = parse_service(body, "", false, &cfg, error);
     if (!status) {
+        status = check_service_members(svc, &cfg, "", error);
+    }
+    if (!status) {
         status = check_service_conflicts(model, &cfg, svc, "", error);
+    }
+    if (!status) {
+        status = check_nat_conflicts(model, &cfg, svc, "", error);
     }
     if (!status) {
         status = check_member_ids(svc, &cfg, error);
     }
     if (!status) {
+        status = ct_zone_assign(model, svc, &cfg, "", &zone, error);
+    }
+    if (!status) {
+        svc->ct_zone = zone;
         service_apply(svc, &cfg);
         touch(model, svc);
     }
@@ -1335,8 +2297,41 @@ lb_service_put(struct lb_model *model, struct lb_service *svc,
     return status;
 }
 
+/* Returns the JSON of seconds 'ms' / 1000: an integer when it is one. */
+static json_t *
+json_seconds(int ms)
+{
+    return ms % 1000 ? json_real(ms / 1000.0) : json_integer(ms / 1000);
+}
+
+/* Returns 'svc''s health monitor as JSON, null for none. */
+static json_t *
+monitor_to_json(const struct lb_monitor *mon)
+{
+    if (mon->type == LB_MONITOR_NONE) {
+        return json_null();
+    }
+
+    json_t *j = json_object();
+    json_object_set_new(j, "type", json_string(lb_monitor_name(mon->type)));
+    json_object_set_new(j, "interval", json_seconds(mon->interval_ms));
+    json_object_set_new(j, "timeout", json_seconds(mon->timeout_ms));
+    json_object_set_new(j, "rise", json_integer(mon->rise));
+    json_object_set_new(j, "fall", json_integer(mon->fall));
+    if (mon->type != LB_MONITOR_ICMP) {
+        json_object_set_new(j, "port", json_integer(mon->port));
+    }
+    if (mon->type == LB_MONITOR_HTTP) {
+        json_object_set_new(j, "path", json_string(mon->path));
+        json_object_set_new(j, "expect", json_integer(mon->expect_status));
+    }
+    return j;
+}
+
 /* Returns the configuration of 'svc' as JSON, without members: what PUT
- * takes, and the part of the REST and state views that they share. */
+ * takes, and the part of the REST and state views that they share.  The
+ * fields that 'svc''s forwarding does not take are left out, so that what
+ * GET returns can be PUT back. */
 static json_t *
 service_config_to_json(const struct lb_service *svc)
 {
@@ -1363,8 +2358,72 @@ service_config_to_json(const struct lb_service *svc)
     json_object_set_new(j, "idle_timeout", json_integer(svc->idle_timeout));
     json_object_set_new(j, "label_change",
                         json_string(lb_label_change_name(svc->label_change)));
+    if (svc->forwarding == LB_FWD_NAPT) {
+        json_object_set_new(j, "source", json_address(&svc->source));
+        json_object_set_new(j, "source_ports",
+                            json_pack("[i, i]", svc->source_port_min,
+                                      svc->source_port_max));
+    }
+    if (lb_service_is_nat(svc)) {
+        json_object_set_new(j, "timeouts",
+                            json_pack("{s:i, s:i, s:i}",
+                                      "tcp", svc->timeout_tcp,
+                                      "udp", svc->timeout_udp,
+                                      "icmp", svc->timeout_icmp));
+    }
+    json_object_set_new(j, "algorithm",
+                        json_string(lb_algo_name(svc->algorithm)));
+    json_object_set_new(j, "decision",
+                        json_string(lb_decision_name(svc->decision)));
+    json_object_set_new(j, "per_session_rate",
+                        json_integer(svc->per_session_rate));
+    json_object_set_new(j, "traffic_metric", json_string(
+                            lb_traffic_metric_name(svc->traffic_metric)));
+    json_object_set_new(j, "traffic_window",
+                        json_integer(svc->traffic_window));
+    json_object_set_new(j, "session_weight",
+                        json_integer(svc->session_weight));
+    json_object_set_new(j, "health", monitor_to_json(&svc->monitor));
+    json_object_set_new(j, "passive_timeout",
+                        json_integer(svc->passive_timeout));
     json_object_set_new(j, "switches", switches);
     return j;
+}
+
+/* Returns the configuration of 'm' as JSON, with its id if 'with_id'. */
+static json_t *
+member_config_to_json(const struct lb_member *m, bool with_id)
+{
+    json_t *j = json_object();
+    if (with_id) {
+        json_object_set_new(j, "id", json_integer(m->id));
+    }
+    json_object_set_new(j, "address", json_address(&m->address));
+    json_object_set_new(j, "mac", m->has_mac ? json_mac(m->mac) : json_null());
+    json_object_set_new(j, "weight", json_integer(m->weight));
+    json_object_set_new(j, "state",
+                        json_string(lb_member_state_name(m->state)));
+    json_object_set_new(j, "port", json_integer(m->port));
+    json_object_set_new(j, "backup",
+                        m->backup ? json_integer(m->backup) : json_null());
+    json_object_set_new(j, "cost",
+                        (isinf(m->cost) ? json_string("infinity")
+                         : m->cost == (json_int_t) m->cost
+                         ? json_integer(m->cost)
+                         : json_real(m->cost)));
+    return j;
+}
+
+/* Returns the index of 'name' in 'names' (of 'n'), or -1. */
+static int
+name_index(const char *const names[], size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++) {
+        if (!strcmp(name, names[i])) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 int
@@ -1383,6 +2442,49 @@ lb_service_patch(struct lb_model *model, struct lb_service *svc,
             || json_object_get(body, "vip"))) {
         json_object_del(merged, "label_change");
     }
+
+    /* Likewise, a change of forwarding drops the fields that the new one
+     * does not take (and refuses) unless the body gives them: NAPT's
+     * source, NAT's timeouts, per-session decisions, passive detection and
+     * the members' ports. */
+    const char *fwd_name = json_string_value(json_object_get(body,
+                                                             "forwarding"));
+    int fwd = name_index(forwarding_names, ARRAY_SIZE(forwarding_names),
+                         fwd_name);
+    if (fwd >= 0) {
+        static const struct {
+            const char *field;
+            bool napt;          /* Only NAPT takes it, else NAT too. */
+        } fields[] = {
+            { "source", true }, { "source_ports", true },
+            { "timeouts", false }, { "decision", false },
+            { "passive_timeout", false },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+            bool takes = (fields[i].napt ? fwd == LB_FWD_NAPT
+                          : forwarding_is_nat(fwd));
+            if (!takes && !json_object_get(body, fields[i].field)) {
+                json_object_del(merged, fields[i].field);
+            }
+        }
+
+        const struct lb_member *m;
+        bool ports = false;
+        LIST_FOR_EACH (m, node, &svc->members) {
+            ports = ports || m->port;
+        }
+        if (!forwarding_is_nat(fwd) && ports
+            && !json_object_get(body, "members")) {
+            json_t *members = json_array();
+            LIST_FOR_EACH (m, node, &svc->members) {
+                json_t *mj = member_config_to_json(m, false);
+                json_object_del(mj, "port");
+                json_array_append_new(members, mj);
+            }
+            json_object_set_new(merged, "members", members);
+        }
+    }
+
     json_object_update(merged, CONST_CAST(json_t *, body));
     int status = lb_service_put(model, svc, merged, error);
     json_decref(merged);
@@ -1400,12 +2502,34 @@ lb_service_delete(struct lb_model *model, struct lb_service *svc)
 /* Checks member 'mc', meant to replace 'self' (NULL for a new member),
  * against 'svc'. */
 static int
-check_member(const struct lb_service *svc, const struct member_config *mc,
-             const struct lb_member *self, struct lb_error *error)
+check_member(const struct lb_model *model, const struct lb_service *svc,
+             const struct member_config *mc, const struct lb_member *self,
+             struct lb_error *error)
 {
     if (check_member_family(&mc->address, &svc->vip, "", "address", error)) {
         return 422;
     }
+    if (mc->port && !lb_service_is_nat(svc)) {
+        return field_error(error, 422, "", "port",
+                           "must be 0 with forwarding dsr, which does not "
+                           "translate ports");
+    }
+    if (mc->backup && self && mc->backup == self->id) {
+        return field_error(error, 422, "", "backup",
+                           "must not be the member itself (id %"PRIu32")",
+                           self->id);
+    } else if (mc->backup && !lb_member_find(svc, mc->backup)) {
+        return field_error(error, 422, "", "backup",
+                           "the service has no member %"PRIu32, mc->backup);
+    }
+    if (svc->monitor.type == LB_MONITOR_TCP && !svc->monitor.port
+        && !svc->n_ports && !mc->port) {
+        return field_error(error, 422, "", "port",
+                           "the service's tcp monitor needs a port: give "
+                           "the member one, or the service health.port or "
+                           "ports");
+    }
+
     const struct lb_member *other = member_find_by_address(svc,
                                                            &mc->address);
     if (other && other != self) {
@@ -1418,6 +2542,15 @@ check_member(const struct lb_service *svc, const struct member_config *mc,
                            "the service has no member ids left; ids are "
                            "never reused, create a new service");
     }
+    if (lb_service_is_nat(svc)) {
+        const struct lb_service *clash;
+        clash = nat_member_clash(model, svc, svc->protocol, svc->ports,
+                                 svc->n_ports, &mc->address, mc->port);
+        if (clash) {
+            return nat_clash_error(error, "", "address", clash,
+                                   &mc->address);
+        }
+    }
     return 0;
 }
 
@@ -1429,11 +2562,10 @@ lb_member_create(struct lb_model *model, struct lb_service *svc,
     struct member_config mc;
     int status = parse_member(body, "", false, &mc, error);
     if (!status) {
-        status = check_member(svc, &mc, NULL, error);
+        status = check_member(model, svc, &mc, NULL, error);
     }
     if (!status) {
-        struct lb_member *m = xzalloc(sizeof *m);
-        m->id = svc->next_member_id++;
+        struct lb_member *m = member_new(svc->next_member_id++);
         member_apply(m, &mc);
         ovs_list_push_back(&svc->members, &m->node);
         touch(model, svc);
@@ -1450,29 +2582,13 @@ lb_member_put(struct lb_model *model, struct lb_service *svc,
     struct member_config mc;
     int status = parse_member(body, "", false, &mc, error);
     if (!status) {
-        status = check_member(svc, &mc, m, error);
+        status = check_member(model, svc, &mc, m, error);
     }
     if (!status) {
         member_apply(m, &mc);
         touch(model, svc);
     }
     return status;
-}
-
-/* Returns the configuration of 'm' as JSON, with its id if 'with_id'. */
-static json_t *
-member_config_to_json(const struct lb_member *m, bool with_id)
-{
-    json_t *j = json_object();
-    if (with_id) {
-        json_object_set_new(j, "id", json_integer(m->id));
-    }
-    json_object_set_new(j, "address", json_address(&m->address));
-    json_object_set_new(j, "mac", m->has_mac ? json_mac(m->mac) : json_null());
-    json_object_set_new(j, "weight", json_integer(m->weight));
-    json_object_set_new(j, "state",
-                        json_string(lb_member_state_name(m->state)));
-    return j;
 }
 
 int
@@ -1490,13 +2606,61 @@ lb_member_patch(struct lb_model *model, struct lb_service *svc,
     return status;
 }
 
+/* Deletes 'm' from 'svc'.  Members whose backup it was have none any
+ * more. */
 void
 lb_member_delete(struct lb_model *model, struct lb_service *svc,
                  struct lb_member *m)
 {
+    struct lb_member *other;
+    LIST_FOR_EACH (other, node, &svc->members) {
+        if (other->backup == m->id) {
+            other->backup = 0;
+        }
+    }
     ovs_list_remove(&m->node);
-    free(m);
+    member_free(m);
     touch(model, svc);
+}
+
+/* Health. */
+
+void
+lb_member_set_health(struct lb_model *model, struct lb_service *svc,
+                     struct lb_member *m, enum lb_health health,
+                     const char *reason, long long int now_ms)
+{
+    if (member_record_health(m, health, reason, now_ms)) {
+        touch(model, svc);
+    }
+}
+
+bool
+lb_member_alive(const struct lb_member *m)
+{
+    return m->health != LB_HEALTH_DOWN;
+}
+
+bool
+lb_member_takes_sessions(const struct lb_member *m)
+{
+    struct eth_addr mac;
+    return (m->state == LB_MEMBER_ENABLED && lb_member_alive(m)
+            && lb_member_mac(m, &mac));
+}
+
+const struct lb_member *
+lb_member_effective(const struct lb_service *svc, const struct lb_member *m)
+{
+    if (lb_member_takes_sessions(m)) {
+        return m;
+    } else if (m->backup) {
+        const struct lb_member *b = lb_member_find(svc, m->backup);
+        if (b && lb_member_takes_sessions(b)) {
+            return b;
+        }
+    }
+    return NULL;
 }
 
 /* Snapshots. */
@@ -1519,11 +2683,12 @@ service_clone(const struct lb_service *svc)
                       ? xmemdup(svc->switches,
                                 svc->n_switches * sizeof *svc->switches)
                       : NULL);
+    copy->monitor.path = nullable_xstrdup(svc->monitor.path);
     ovs_list_init(&copy->members);
 
     const struct lb_member *m;
     LIST_FOR_EACH (m, node, &svc->members) {
-        struct lb_member *mcopy = xmemdup(m, sizeof *m);
+        struct lb_member *mcopy = member_clone(m);
         ovs_list_push_back(&copy->members, &mcopy->node);
     }
     return copy;
@@ -1581,14 +2746,48 @@ lb_member_to_json(const struct lb_member *m)
                           : m->resolved ? "resolved"
                           : "unresolved");
 
-    json_object_set_new(j, "status", json_pack(
-                            "{s:o, s:s, s:I, s:I, s:I}",
-                            "mac", has_mac ? json_mac(mac) : json_null(),
-                            "mac_source", source,
-                            "packets", (json_int_t) m->n_packets,
-                            "bytes", (json_int_t) m->n_bytes,
-                            "stick_entries",
-                            (json_int_t) m->n_stick_entries));
+    json_t *status = json_pack("{s:o, s:s, s:I, s:I, s:I}",
+                               "mac", has_mac ? json_mac(mac) : json_null(),
+                               "mac_source", source,
+                               "packets", (json_int_t) m->n_packets,
+                               "bytes", (json_int_t) m->n_bytes,
+                               "stick_entries",
+                               (json_int_t) m->n_stick_entries);
+
+    json_object_set_new(status, "takes_sessions",
+                        json_boolean(lb_member_takes_sessions(m)));
+    json_object_set_new(status, "health",
+                        json_string(lb_health_name(m->health)));
+    json_object_set_new(status, "health_since",
+                        (m->n_history ? json_time(m->health_since_ms)
+                         : json_null()));
+    json_object_set_new(status, "health_reason",
+                        json_nullable_string(m->health_reason));
+    json_t *history = json_array();
+    size_t n = MIN(m->n_history, LB_HEALTH_HISTORY);
+    for (size_t i = m->n_history - n; i < m->n_history; i++) {
+        const struct lb_health_event *e = &m->history[i % LB_HEALTH_HISTORY];
+        json_array_append_new(history, json_pack(
+                                  "{s:o, s:s, s:o}",
+                                  "time", json_time(e->time_ms),
+                                  "health", lb_health_name(e->health),
+                                  "reason", json_nullable_string(e->reason)));
+    }
+    json_object_set_new(status, "health_history", history);
+    json_object_set_new(status, "rtt_ms",
+                        m->rtt_ms >= 0 ? json_real(m->rtt_ms) : json_null());
+    json_object_set_new(status, "sessions",
+                        json_integer(m->n_stick_entries));
+    json_object_set_new(status, "traffic_rate", json_real(m->traffic_rate));
+    json_object_set_new(status, "bucket_weight",
+                        json_integer(m->bucket_weight));
+    json_object_set_new(status, "reply_packets",
+                        json_integer(m->n_reply_packets));
+    json_object_set_new(status, "reply_bytes",
+                        json_integer(m->n_reply_bytes));
+    json_object_set_new(status, "napt_exhausted",
+                        json_integer(m->n_napt_exhausted));
+    json_object_set_new(j, "status", status);
     return j;
 }
 
@@ -1598,16 +2797,19 @@ lb_service_to_json(const struct lb_service *svc)
     json_t *j = service_config_to_json(svc);
     json_t *members = json_array();
     uint64_t packets = 0, bytes = 0, stick_entries = 0;
+    uint64_t reply_packets = 0, reply_bytes = 0, napt_exhausted = 0;
     int n_active = 0;
 
     const struct lb_member *m;
     LIST_FOR_EACH (m, node, &svc->members) {
-        struct eth_addr mac;
         json_array_append_new(members, lb_member_to_json(m));
         packets += m->n_packets;
         bytes += m->n_bytes;
         stick_entries += m->n_stick_entries;
-        if (m->state == LB_MEMBER_ENABLED && lb_member_mac(m, &mac)) {
+        reply_packets += m->n_reply_packets;
+        reply_bytes += m->n_reply_bytes;
+        napt_exhausted += m->n_napt_exhausted;
+        if (lb_member_takes_sessions(m)) {
             n_active++;
         }
     }
@@ -1646,6 +2848,15 @@ lb_service_to_json(const struct lb_service *svc)
                         json_integer(svc->n_ptb_broadcast));
     json_object_set_new(status, "stick_entries",
                         json_integer(stick_entries));
+    if (lb_service_is_nat(svc)) {
+        json_object_set_new(status, "sessions", json_integer(stick_entries));
+        json_object_set_new(status, "reply_packets",
+                            json_integer(reply_packets));
+        json_object_set_new(status, "reply_bytes",
+                            json_integer(reply_bytes));
+        json_object_set_new(status, "napt_exhausted",
+                            json_integer(napt_exhausted));
+    }
     json_object_set_new(j, "status", status);
 
     json_t *openflow = json_pack("{s:o, s:o}",
@@ -1656,7 +2867,34 @@ lb_service_to_json(const struct lb_service *svc)
                                      | (uint64_t) UINT32_MAX << 16));
     json_t *tables = json_array();
     json_array_append_new(tables, json_integer(PIPELINE_TABLE_CLASSIFY));
-    if (svc->persistence == LB_PERSIST_STATEFUL) {
+    if (lb_service_is_nat(svc)) {
+        /* Conntrack keeps NAT sessions; the stick tag marks the session
+         * flows of table 45. */
+        json_array_append_new(tables,
+                              json_integer(PIPELINE_TABLE_NAT_STATE));
+        json_array_append_new(tables,
+                              json_integer(PIPELINE_TABLE_NAT_MEMBER));
+        if (svc->forwarding == LB_FWD_NAPT) {
+            json_array_append_new(tables,
+                                  json_integer(PIPELINE_TABLE_NAPT_CHECK));
+            json_array_append_new(tables,
+                                  json_integer(PIPELINE_TABLE_NAPT_REPLY));
+        }
+        json_array_append_new(tables, json_integer(PIPELINE_TABLE_SESSIONS));
+        json_object_set_new(openflow, "stick_cookie",
+                            json_hex64(lb_service_stick_cookie(svc, 0)));
+        json_object_set_new(openflow, "stick_cookie_mask",
+                            json_hex64(FLOWLB_STICK_COOKIE_MASK));
+        json_object_set_new(openflow, "ct_zone", json_integer(svc->ct_zone));
+        if (svc->forwarding == LB_FWD_NAPT) {
+            json_object_set_new(openflow, "ct_zone_snat", json_integer(
+                                    svc->ct_zone + LB_CT_ZONE_SNAT));
+        }
+        if (svc->decision == LB_DECISION_PER_SESSION) {
+            json_object_set_new(openflow, "meter",
+                                json_integer(pipeline_meter_id(svc->id)));
+        }
+    } else if (svc->persistence == LB_PERSIST_STATEFUL) {
         static const int stateful_tables[] = {
             PIPELINE_TABLE_STICK_5TUPLE, PIPELINE_TABLE_STICK_LABEL,
             PIPELINE_TABLE_DECIDE, PIPELINE_TABLE_LABEL_CHECK,
@@ -1720,6 +2958,7 @@ lb_service_to_state_json(const struct lb_service *svc)
     json_object_set_new(j, "hash_basis", json_hex64(svc->hash_basis));
     json_object_set_new(j, "next_member_id",
                         json_integer(svc->next_member_id));
+    json_object_set_new(j, "ct_zone", json_integer(svc->ct_zone));
     json_object_set_new(j, "members", members);
     return j;
 }
@@ -1783,12 +3022,31 @@ model_from_json(const json_t *json, struct lb_model *model,
                                  "another service has id %"PRIu32, cfg.id);
         }
         if (!status) {
+            status = check_service_members(NULL, &cfg, prefix, error);
+        }
+        if (!status) {
             status = check_service_conflicts(model, &cfg, NULL, prefix,
                                              error);
         }
         if (!status) {
+            status = check_nat_conflicts(model, &cfg, NULL, prefix, error);
+        }
+        if (!status && cfg.ct_zone) {
+            const struct lb_service *other;
+            HMAP_FOR_EACH (other, node, &model->services) {
+                if (other->ct_zone == cfg.ct_zone) {
+                    status = field_error(error, 422, prefix, "ct_zone",
+                                         "service %"PRIu32" has zone %"
+                                         PRIu16" too", other->id,
+                                         cfg.ct_zone);
+                    break;
+                }
+            }
+        }
+        if (!status) {
             struct lb_service *svc = service_new(cfg.id, cfg.hash_basis);
             svc->next_member_id = cfg.next_member_id;
+            svc->ct_zone = cfg.ct_zone;
             service_apply(svc, &cfg);
             hmap_insert(&model->services, &svc->node,
                         hash_service_id(svc->id));
@@ -1798,6 +3056,24 @@ model_from_json(const json_t *json, struct lb_model *model,
         free(prefix);
         if (status) {
             return status;
+        }
+    }
+
+    /* Files from before NAT services have no zones: every service gets
+     * one, as at create, once the zones the file has are all known. */
+    for (size_t i = 0; i < json_array_size(services); i++) {
+        const json_t *id = json_object_get(json_array_get(services, i), "id");
+        struct lb_service *svc = lb_service_find(model,
+                                                 json_integer_value(id));
+        if (!svc->ct_zone) {
+            svc->ct_zone = ct_zone_alloc(model, svc);
+            if (!svc->ct_zone && lb_service_is_nat(svc)) {
+                char *prefix = xasprintf("services[%"PRIuSIZE"].", i);
+                field_error(error, 422, prefix, "ct_zone",
+                            "no conntrack zone is left for it");
+                free(prefix);
+                return 422;
+            }
         }
     }
     return 0;

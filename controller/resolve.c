@@ -356,13 +356,16 @@ resolve_switch_down(struct resolve *r, uint64_t dpid)
     }
 }
 
-/* Is 'addr' the VIP of a service on the switch with 'dpid'? */
+/* Is 'addr' the VIP, or the NAPT source address, of a service on the
+ * switch with 'dpid'?  flowlbd answers for both. */
 static bool
 is_vip(const struct resolve *r, uint64_t dpid, const struct in6_addr *addr)
 {
     const struct lb_service *svc;
     HMAP_FOR_EACH (svc, node, &r->model->services) {
-        if (ipv6_addr_equals(&svc->vip, addr)
+        if ((ipv6_addr_equals(&svc->vip, addr)
+             || (svc->forwarding == LB_FWD_NAPT
+                 && ipv6_addr_equals(&svc->source, addr)))
             && compiler_service_on_switch(svc, dpid)) {
             return true;
         }

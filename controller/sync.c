@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <string.h>
 #include <event2/event.h>
+#include "flowlb/balance.h"
 #include "flowlb/compiler.h"
 #include "flowlb/counters.h"
 #include "flowlb/lb.h"
@@ -37,6 +38,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "byte-order.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
@@ -220,11 +222,29 @@ struct sync {
     struct event *run_event;    /* Deferred pass over all switches. */
     struct event *stats_timer;
     int stats_interval;
+    struct balance *balance;    /* Datapath-fast algorithm weights. */
+    struct hmap nat_members;    /* Contains "struct sync_nat_member"s. */
+    unsigned int nat_pass;      /* Number of the last pass over them. */
     struct event *audit_timer;  /* Re-reads every switch now and then. */
 
     /* Told the member MACs found in installed buckets. */
     void (*bucket_mac)(const struct in6_addr *, struct eth_addr, void *aux);
     void *bucket_mac_aux;
+};
+
+/* A member of a NAT service as the last pass over the model saw it: when
+ * it stops holding sessions (down, disabled, deleted) its conntrack
+ * entries are flushed on every switch, so that its clients' next packets
+ * start new sessions elsewhere (LSNAT section 6). */
+struct sync_nat_member {
+    struct hmap_node node;      /* In sync's 'nat_members'. */
+    uint32_t service_id;
+    uint32_t member_id;
+    struct in6_addr address;
+    uint16_t zone;
+    bool napt;
+    uint64_t cookie;            /* Its session flows' cookie. */
+    unsigned int pass;
 };
 
 static void sync_run_cb(evutil_socket_t, short, void *sync_);
@@ -702,6 +722,8 @@ sync_create(struct event_base *base, struct lb_model *model,
             void *bucket_mac_aux)
 {
     struct sync *sync = xzalloc(sizeof *sync);
+    sync->balance = balance_create();
+    hmap_init(&sync->nat_members);
     sync->bucket_mac = bucket_mac;
     sync->bucket_mac_aux = bucket_mac_aux;
     sync->base = base;
@@ -763,6 +785,12 @@ sync_destroy(struct sync *sync)
         event_free(sync->run_event);
         event_free(sync->stats_timer);
         event_free(sync->audit_timer);
+        balance_destroy(sync->balance);
+        struct sync_nat_member *nm;
+        HMAP_FOR_EACH_POP (nm, node, &sync->nat_members) {
+            free(nm);
+        }
+        hmap_destroy(&sync->nat_members);
         free(sync);
     }
 }
@@ -1076,6 +1104,105 @@ sync_switch_run(struct sync_switch *sw)
              sw->dpid, sw->bundle_id, sw->n_changes);
 }
 
+/* Sends every connected switch a conntrack flush of 'nm''s sessions (the
+ * entries whose reply comes from its address, in the service's zone and,
+ * for NAPT, its source zone) and deletes its session flows. */
+static void
+sync_flush_member(struct sync *sync, const struct sync_nat_member *nm)
+{
+    char addr[LB_ADDR_STRLEN];
+    struct sync_switch *sw;
+
+    lb_format_address(&nm->address, addr);
+    VLOG_INFO("service %"PRIu32" member %"PRIu32" (%s) holds no sessions "
+              "any more: flushing its conntrack entries in zone %"PRIu16,
+              nm->service_id, nm->member_id, addr, nm->zone);
+    HMAP_FOR_EACH (sw, node, &sync->switches) {
+        if (!sw->ofconn || sw->state == SYNC_DOWN
+            || sw->state == SYNC_UNSUPPORTED) {
+            continue;
+        }
+        for (int i = 0; i < 1 + nm->napt; i++) {
+            struct ofp_ct_match match;
+            memset(&match, 0, sizeof match);
+            match.l3_type = (IN6_IS_ADDR_V4MAPPED(&nm->address)
+                             ? AF_INET : AF_INET6);
+            match.tuple_reply.src = nm->address;
+            uint16_t zone = nm->zone + (i ? LB_CT_ZONE_SNAT : 0);
+            ofconn_send(sw->ofconn,
+                        ofp_ct_match_encode(&match, &zone, sw->version));
+        }
+
+        struct ofputil_flow_mod fm = {
+            .command = OFPFC_DELETE,
+            .table_id = PIPELINE_TABLE_SESSIONS,
+            .cookie = htonll(nm->cookie),
+            .cookie_mask = OVS_BE64_MAX,
+            .out_port = OFPP_ANY,
+            .out_group = OFPG_ANY,
+        };
+        struct match catchall;
+        match_init_catchall(&catchall);
+        minimatch_init(&fm.match, &catchall);
+        ofconn_send(sw->ofconn, ofputil_encode_flow_mod(
+                        &fm, ofputil_protocol_from_ofp_version(sw->version)));
+        minimatch_destroy(&fm.match);
+    }
+}
+
+/* Compares the NAT services' members with the last pass and flushes the
+ * sessions of those that stopped holding any. */
+static void
+sync_check_nat_members(struct sync *sync)
+{
+    const struct lb_service *svc;
+
+    sync->nat_pass++;
+    HMAP_FOR_EACH (svc, node, &sync->model->services) {
+        if (svc->forwarding == LB_FWD_DSR) {
+            continue;
+        }
+        const struct lb_member *m;
+        LIST_FOR_EACH (m, node, &svc->members) {
+            if (m->state == LB_MEMBER_DISABLED
+                || m->health == LB_HEALTH_DOWN) {
+                continue;       /* Holds none: flushed if it did. */
+            }
+            uint32_t hash = hash_2words(svc->id, m->id);
+            struct sync_nat_member *nm;
+            HMAP_FOR_EACH_WITH_HASH (nm, node, hash, &sync->nat_members) {
+                if (nm->service_id == svc->id && nm->member_id == m->id) {
+                    break;
+                }
+            }
+            if (!nm) {
+                nm = xzalloc(sizeof *nm);
+                nm->service_id = svc->id;
+                nm->member_id = m->id;
+                hmap_insert(&sync->nat_members, &nm->node, hash);
+            }
+            if (nm->pass && (!ipv6_addr_equals(&nm->address, &m->address)
+                             || nm->zone != svc->ct_zone)) {
+                sync_flush_member(sync, nm);
+            }
+            nm->address = m->address;
+            nm->zone = svc->ct_zone;
+            nm->napt = svc->forwarding == LB_FWD_NAPT;
+            nm->cookie = lb_service_stick_cookie(svc, m->id);
+            nm->pass = sync->nat_pass;
+        }
+    }
+
+    struct sync_nat_member *nm, *next;
+    HMAP_FOR_EACH_SAFE (nm, next, node, &sync->nat_members) {
+        if (nm->pass != sync->nat_pass) {
+            sync_flush_member(sync, nm);
+            hmap_remove(&sync->nat_members, &nm->node);
+            free(nm);
+        }
+    }
+}
+
 static void
 sync_run_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
             void *sync_)
@@ -1090,6 +1217,10 @@ sync_run_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
             sync_switch_run(sw);
         }
     }
+
+    /* After the new flows and groups, so that the flushed sessions' next
+     * packets find the member gone from the group. */
+    sync_check_nat_members(sync);
 }
 
 /* The bundle committed: the switch now holds what it was sent. */
@@ -1299,10 +1430,24 @@ sync_handle_group_stats(struct sync_switch *sw, const struct ofp_header *oh)
                                   ? lb_service_find(sw->sync->model,
                                                     gs.group_id >> 4)
                                   : NULL);
-        /* A stateful service's buckets see only the first packet of each
-         * session; its members' forward flows count every packet. */
-        if (svc && svc->persistence == LB_PERSIST_STATELESS
-            && gs.n_buckets == group->n_buckets) {
+        /* The buckets of stateful and NAT services see only the first
+         * packet of each session: they count sessions started, and the
+         * members' forward flows count every packet. */
+        if (svc && (svc->persistence == LB_PERSIST_STATEFUL
+                    || svc->forwarding != LB_FWD_DSR)
+            && (gs.group_id & 0xf) != PIPELINE_GROUP_FRAG) {
+            for (size_t i = 0; i < gs.n_buckets; i++) {
+                uint32_t bucket_id = (i < group->n_buckets
+                                      ? group->bucket_ids[i] : i);
+                struct sync_bucket_stats *bs;
+                bs = bucket_stats_get(sw, gs.group_id, bucket_id);
+                const struct bucket_counter *bc = &gs.bucket_stats[i];
+                svc->n_sessions_started += (bc->packet_count >= bs->packets
+                                            ? bc->packet_count - bs->packets
+                                            : bc->packet_count);
+                bs->packets = bc->packet_count;
+            }
+        } else if (svc && gs.n_buckets == group->n_buckets) {
             for (size_t i = 0; i < gs.n_buckets; i++) {
                 uint32_t bucket_id = group->bucket_ids[i];
                 struct sync_bucket_stats *bs;
@@ -1369,8 +1514,23 @@ sync_count_flow(const struct ofputil_flow_stats *fs, void *sw_)
         return;
     }
 
+    /* The key of a counter: the member's id, and for table 41's several
+     * flows per member, which one (above the 16 bits of member ids). */
     uint32_t member_id = 0;
-    if (fs->table_id == PIPELINE_TABLE_FORWARD
+    if (fs->table_id == PIPELINE_TABLE_NAT_MEMBER
+        && (fs->match.wc.masks.ct_mark & PIPELINE_CT_MARK_MEMBER_MASK)) {
+        member_id = fs->match.flow.ct_mark & PIPELINE_CT_MARK_MEMBER_MASK;
+        member_id |= (uint32_t) (fs->match.flow.nw_proto
+                                 | ((fs->match.flow.ct_state & CS_REPLY_DIR)
+                                    ? 0x100 : 0)) << 16;
+    } else if (fs->table_id == PIPELINE_TABLE_NAPT_CHECK
+               && fs->priority < 20
+               && fs->match.wc.masks.regs[0] == UINT32_MAX) {
+        member_id = fs->match.flow.regs[0];
+    } else if (fs->table_id == PIPELINE_TABLE_NAT_STATE
+               && fs->priority == PIPELINE_PRIO_NAT_INVALID) {
+        member_id = 0;
+    } else if (fs->table_id == PIPELINE_TABLE_FORWARD
         && fs->match.wc.masks.regs[0] == UINT32_MAX) {
         member_id = fs->match.flow.regs[0];
     } else if (!(fs->table_id == PIPELINE_TABLE_CLASSIFY
@@ -1396,6 +1556,22 @@ sync_count_flow(const struct ofputil_flow_stats *fs, void *sw_)
             m->n_packets += packets;
             m->n_bytes += bytes;
         }
+    } else if (fs->table_id == PIPELINE_TABLE_NAT_MEMBER) {
+        struct lb_member *m = lb_member_find(svc, member_id & 0xffff);
+        if (m && (member_id >> 16) & 0x100) {
+            m->n_reply_packets += packets;
+            m->n_reply_bytes += bytes;
+        } else if (m) {
+            m->n_packets += packets;
+            m->n_bytes += bytes;
+        }
+    } else if (fs->table_id == PIPELINE_TABLE_NAPT_CHECK) {
+        struct lb_member *m = lb_member_find(svc, member_id);
+        if (m) {
+            m->n_napt_exhausted += packets;
+        }
+    } else if (fs->table_id == PIPELINE_TABLE_NAT_STATE) {
+        svc->n_nat_invalid += packets;
     } else if (fs->table_id == PIPELINE_TABLE_DECIDE) {
         svc->n_label_drops += packets;
     } else {
@@ -1558,6 +1734,15 @@ encode_flow_stats_request(const struct sync_switch *sw, bool aggregate,
         &fsr, ofputil_protocol_from_ofp_version(sw->version));
 }
 
+/* Stateful services learn stick entries, NAT services one flow per
+ * session: both are counted by the member's cookie. */
+static bool
+service_counts_sessions(const struct lb_service *svc)
+{
+    return (svc->persistence == LB_PERSIST_STATEFUL
+            || svc->forwarding != LB_FWD_DSR);
+}
+
 /* Asks 'sw' for the counters of the counted flows, and for the number of
  * stick entries of every member of its stateful services (OpenFlow
  * aggregate statistics by the member's cookie, which OVS looks up in its
@@ -1568,22 +1753,24 @@ sync_request_counters(struct sync_switch *sw)
     const struct lb_model *model = sw->sync->model;
     static const uint8_t tables[] = {
         PIPELINE_TABLE_CLASSIFY, PIPELINE_TABLE_DECIDE,
-        PIPELINE_TABLE_FORWARD,
+        PIPELINE_TABLE_FORWARD, PIPELINE_TABLE_NAT_STATE,
+        PIPELINE_TABLE_NAT_MEMBER, PIPELINE_TABLE_NAPT_CHECK,
     };
-    bool any_stateful = false;
+    bool any_stateful = false, any_nat = false;
     const struct lb_service *svc;
 
     HMAP_FOR_EACH (svc, node, &model->services) {
-        if (svc->persistence == LB_PERSIST_STATEFUL
-            && compiler_service_on_switch(svc, sw->dpid)) {
-            any_stateful = true;
-            break;
+        if (compiler_service_on_switch(svc, sw->dpid)) {
+            any_stateful |= svc->persistence == LB_PERSIST_STATEFUL;
+            any_nat |= svc->forwarding != LB_FWD_DSR;
         }
     }
 
     for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
-        if (tables[i] != PIPELINE_TABLE_CLASSIFY && !any_stateful) {
-            break;
+        bool nat_table = tables[i] >= PIPELINE_TABLE_NAT_STATE;
+        if (tables[i] != PIPELINE_TABLE_CLASSIFY
+            && (nat_table ? !any_nat : !any_stateful)) {
+            continue;
         }
         struct ofpbuf *msg = encode_flow_stats_request(
             sw, false, tables[i], FLOWLB_COOKIE_BASE, FLOWLB_COOKIE_MASK);
@@ -1599,7 +1786,7 @@ sync_request_counters(struct sync_switch *sw)
     struct sync_stick_count *sc, *next;
     HMAP_FOR_EACH_SAFE (sc, next, node, &sw->stick_counts) {
         svc = lb_service_find(model, sc->service_id);
-        if (!svc || svc->persistence != LB_PERSIST_STATEFUL
+        if (!svc || !service_counts_sessions(svc)
             || !compiler_service_on_switch(svc, sw->dpid)
             || !lb_member_find(svc, sc->member_id)) {
             stick_count_set(sw, sc->service_id, sc->member_id, 0);
@@ -1609,11 +1796,11 @@ sync_request_counters(struct sync_switch *sw)
     }
 
     sw->n_stick_requests = sw->next_stick_reply = 0;
-    if (!any_stateful) {
+    if (!any_stateful && !any_nat) {
         return;
     }
     HMAP_FOR_EACH (svc, node, &model->services) {
-        if (svc->persistence != LB_PERSIST_STATEFUL
+        if (!service_counts_sessions(svc)
             || !compiler_service_on_switch(svc, sw->dpid)) {
             continue;
         }
@@ -1645,14 +1832,21 @@ sync_stats_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
     struct sync *sync = sync_;
     struct sync_switch *sw;
 
+    /* The last interval's statistics have come in: apply the algorithms.
+     * New weights make new generations, which the next run sends. */
+    if (balance_run(sync->balance, sync->model, time_msec())) {
+        sync_model_changed(sync);
+    }
+
     HMAP_FOR_EACH (sw, node, &sync->switches) {
         if (sw->ofconn && (sw->state == SYNC_IDLE
-                           || sw->state == SYNC_COMMITTING)
-            && hmap_count(&sw->groups)) {
-            struct ofpbuf *msg = ofputil_encode_group_stats_request(
-                sw->version, OFPG_ALL);
-            sw->stats_xid = msg_xid(msg);
-            ofconn_send(sw->ofconn, msg);
+                           || sw->state == SYNC_COMMITTING)) {
+            if (hmap_count(&sw->groups)) {
+                struct ofpbuf *msg = ofputil_encode_group_stats_request(
+                    sw->version, OFPG_ALL);
+                sw->stats_xid = msg_xid(msg);
+                ofconn_send(sw->ofconn, msg);
+            }
             sync_request_counters(sw);
         }
     }

@@ -8,6 +8,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/unit-main.c \
 	tests/unit/unit.h \
 	tests/unit/test-addr.c \
+	tests/unit/test-balance.c \
 	tests/unit/test-compiler.c \
 	tests/unit/test-lb.c \
 	tests/unit/test-lb-algo.c \
@@ -35,6 +36,7 @@ TESTSUITE_AT = \
 	tests/pmtu.at \
 	tests/services.at \
 	tests/stick.at \
+	tests/nat.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \

@@ -48,6 +48,14 @@ void compiler_switch(const struct lb_model *, uint64_t dpid,
                      struct compiler_output *);
 
 char *compiler_flow_identity(const char *flow);
+
+/* Appends to 'ds' the actions that bind a new session of NAT service 'svc'
+ * to member 'm' (a group bucket's, and a per-session packet-out's: they
+ * set reg1 first, since a packet-out starts with clear registers). */
+struct ds;
+struct lb_member;
+void compiler_nat_bucket_actions(const struct lb_service *,
+                                 const struct lb_member *, struct ds *);
 uint32_t compiler_bucket_member(uint32_t bucket_id);
 
 #endif /* flowlb/compiler.h */

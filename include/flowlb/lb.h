@@ -290,6 +290,8 @@ struct lb_service {
     /* The algorithm (lb-algo.h) and how its choice is applied. */
     int algorithm;              /* enum lb_algo_type. */
     enum lb_decision decision;
+    int per_session_rate;       /* Per-session: packet-ins a second, the
+                                 * rate of its meter. */
     enum lb_traffic_metric traffic_metric;
     int traffic_window;         /* Seconds, for the *-traffic algorithms. */
     int session_weight;         /* weighted-least-load: this service type's
@@ -305,6 +307,8 @@ struct lb_service {
     uint64_t n_label_drops;     /* Dropped by label_change "drop". */
     uint64_t n_ptb_delivered;   /* ICMP "too big" to the owning member. */
     uint64_t n_ptb_broadcast;   /* ...to every member: owner unknown. */
+    uint64_t n_sessions_started;    /* New sessions through the group. */
+    uint64_t n_nat_invalid;     /* NAT: dropped as conntrack-invalid. */
 
     struct ovs_list members;    /* Contains "struct lb_member"s. */
     uint32_t next_member_id;

@@ -222,6 +222,25 @@ test_stateful_ipv4(void)
     golden("stateful-ipv4", NULL);
 }
 
+/* NAT: conntrack in the service's zone both ways, a group whose buckets
+ * commit with the destination translated, member flows by ct_mark; a
+ * disabled member's buckets go to its backup; "any" learns TCP, UDP and
+ * ICMP sessions with their timeouts. */
+static void
+test_nat_ipv4(void)
+{
+    golden("nat-ipv4", NULL);
+}
+
+/* NAPT: the source zone, the check table, the replies to the source;
+ * IPv6 per-session: new sessions to flowlbd through the meter, no group,
+ * no learning. */
+static void
+test_napt_ipv4(void)
+{
+    golden("napt-ipv4", NULL);
+}
+
 static void
 test_empty(void)
 {
@@ -261,6 +280,8 @@ unit_register_compiler(void)
         { "golden: stateful, drop and rebalance",
           test_stateful_drop_rebalance },
         { "golden: stateful IPv4", test_stateful_ipv4 },
+        { "golden: NAT IPv4", test_nat_ipv4 },
+        { "golden: NAPT IPv4", test_napt_ipv4 },
         { "bucket ids carry member ids", test_bucket_member },
         { "flow identity", test_flow_identity },
         CU_TEST_INFO_NULL,

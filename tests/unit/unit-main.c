@@ -47,6 +47,7 @@ main(int argc OVS_UNUSED, char *argv[])
         return 1;
     }
     unit_register_addr();
+    unit_register_balance();
     unit_register_compiler();
     unit_register_lb();
     unit_register_lb_algo();

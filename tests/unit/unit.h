@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 void unit_register_addr(void);
+void unit_register_balance(void);
 void unit_register_compiler(void);
 void unit_register_lb(void);
 void unit_register_lb_algo(void);
