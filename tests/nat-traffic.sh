@@ -440,27 +440,37 @@ napt_extra() {
 }
 
 # basic MODE FAMILY: the nat and napt scenarios for one family.  Services
-# web (tcp 80 -> s1, s2 :8080), dgram (udp 7000 -> s1, s2 :7001), perf
-# (tcp and udp 5201 -> s1 :5301, so that iperf3's control connection and
-# its datagrams reach one member) on the VIP, and echo (any protocol, all
-# ports -> s3) on a second VIP (its members may share no protocol and port
-# with another service's).
+# web (tcp 80 -> s1, s2 :8080), dgram (udp 7000 -> s1, s2 :7001), perft
+# and perfu (tcp and udp 5201 -> s1 :5301, one member, so that iperf3's
+# control connection and its datagrams meet) on the VIP, and echo (any
+# protocol, all ports -> s3) on a second VIP (a member's address may not
+# be in two services with a protocol and port in common).
 basic() {
     mode=$1 fam=$2 t="$1: IPv$2"
     eval vip=\$vip$fam
     case $fam in 4) vip2=${net4}.101 ;; 6) vip2=${net}:101 ;; esac
     ids=
     # A NAPT service's source is its own (replies to it find the service
-    # by it): web .200, dgram .201, perf .202, echo .203 (::200 ...).
-    nat_service "$t" "$(svc_json web$fam $fam tcp 80 $mode "[$(member $fam s1 '"port": 8080'), $(member $fam s2 '"port": 8080')]" "$(napt_extra 0)")" || return
-    ids="$ids $id"
-    nat_service "$t" "$(svc_json dgram$fam $fam udp 7000 $mode "[$(member $fam s1 '"port": 7001'), $(member $fam s2 '"port": 7001')]" "$(napt_extra 1)")" || return
-    ids="$ids $id"
-    nat_service "$t" "$(svc_json perf$fam $fam any 5201 $mode "[$(member $fam s1 '"port": 5301')]" "$(napt_extra 2)")" || return
-    ids="$ids $id"
-    # The echo service's VIP: svc_json takes the family's.
-    nat_service "$t" "$(svc_json echo$fam $fam any '' $mode "[$(member $fam s3)]" "$(napt_extra 3)" | sed "s/\"$vip\"/\"$vip2\"/")" || return
-    ids="$ids $id"
+    # by it): web .200, dgram .201, perf .202 (TCP) and .204 (UDP), echo
+    # .203 (::200 ...).
+    for spec in "web tcp 80 8080 s1,s2 0" "dgram udp 7000 7001 s1,s2 1" \
+                "perft tcp 5201 5301 s1 2" "perfu udp 5201 5301 s1 4" \
+                "echo any '' 0 s3 3"; do
+        eval set -- $spec
+        members= sep=
+        for h in $(echo $5 | tr , ' '); do
+            members="$members$sep$(member $fam $h "$([ $4 != 0 ] && echo "\"port\": $4")")"
+            sep=", "
+        done
+        json=$(svc_json $1-$mode$fam $fam $2 "$3" $mode "[$members]" "$(napt_extra $6)")
+        # The echo service's VIP: svc_json takes the family's.
+        [ $1 = echo ] && json=$(echo "$json" | sed "s/\"$vip\"/\"$vip2\"/")
+        if ! nat_service "$t" "$json"; then
+            for id in $ids; do svc_delete; done
+            return
+        fi
+        ids="$ids $id"
+    done
 
     # expected_peer CLIENT K: the address a member of service K should see
     # CLIENT as.
@@ -511,11 +521,12 @@ basic() {
         mbps=$(jq -r '.end.sum.bits_per_second / 1e6 | floor' "$dir/iperf3.json")
         seen=$(tail -n +$((before + 1)) "$dir/iperf3-s1.log" | sed -n 's/.*Accepted connection from \([^,]*\),.*/\1/p; s/.*local .* connected to \([^ ]*\) port.*/\1/p' | sort -u | tr '\n' ' ')
         log "$t: perf: iperf3 -u -b 20M -t 2 to $vip:5201: $pkts datagrams, $loss% lost, $mbps Mbit/s; s1's iperf3 (port 5301) saw: $seen"
-        if [ "$seen" = "$(expected_peer c1 2) " ] \
+        want=$(printf '%s\n' $(expected_peer c1 2) $(expected_peer c1 4) | sort -u | tr '\n' ' ')
+        if [ "$seen" = "$want" ] \
            && awk -v l=$loss 'BEGIN { exit !(l < 5) }'; then
-            ok "$t: perf: iperf3 UDP through $vip:5201 to s1:5301: $pkts datagrams, $loss% lost, s1 saw only $(expected_peer c1 2)"
+            ok "$t: perf: iperf3 UDP through $vip:5201 to s1:5301: $pkts datagrams, $loss% lost, s1 saw only $want"
         else
-            fail "$t: perf: iperf3's server saw \"$seen\", expected $(expected_peer c1 2); or $loss% lost"
+            fail "$t: perf: iperf3's server saw \"$seen\", expected $want; or $loss% lost"
         fi
     else
         fail "$t: perf: iperf3 through $vip:5201 failed: $(jq -r .error "$dir/iperf3.json" 2>/dev/null) $(cat "$dir/iperf3.err")"
@@ -560,6 +571,13 @@ for s in $scenarios; do
     started=$(now)
     scenario_$(echo $s | tr - _)
     log "$s: took $(since $started) s"
+    # A daemon that died takes every later scenario with it: say so once.
+    for d in ovs-vswitchd flowlbd; do
+        if ! alive "$(cat "$dir/$d.pid" 2>/dev/null)"; then
+            fail "$s: $d died (its log: $dir/$d.log; a core file, if enabled, in $(pwd)); stopping"
+            exit 1
+        fi
+    done
 done
 
 # NAT_HOLD=1: keep everything running until $dir/hold is removed.
