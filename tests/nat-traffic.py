@@ -11,18 +11,18 @@
       PEER PEERPORT" per connection or datagram on stdout, "ready" once
       listening.
 
-  hold ADDR PORT N MEMBER [MAX]
+  hold ADDR PORT N MEMBER RELEASE [MAX]
       Opens TCP connections to ADDR:PORT and sends HOLD, keeping those that
       reached MEMBER (closing the others) until N are held or MAX (default
       20 * N) were tried; prints "held N" and the members reached, then
-      keeps the N open until stdin is closed (or killed).  MEMBER "any"
-      keeps every connection.
+      keeps the N open until the file RELEASE is gone (at most 120 s).
+      MEMBER "any" keeps every connection.
 
-  open ADDR PORT N TIMEOUT
+  open ADDR PORT N TIMEOUT RELEASE
       Opens N TCP connections to ADDR:PORT at once, sends HOLD on each, and
       waits up to TIMEOUT seconds for each answer; prints one line per
-      connection, "ok NAME PEER PEERPORT" or "fail REASON", then holds them
-      until stdin is closed.
+      connection, "ok NAME PEER PEERPORT" or "fail REASON", then "done",
+      and holds them until the file RELEASE is gone.
 
   udp ADDR PORT N
       N datagrams from N new sockets to ADDR:PORT; prints one line per
@@ -134,15 +134,13 @@ def connect_hold(addr, port, timeout):
         return None, str(e) or type(e).__name__
 
 
-def wait_stdin():
-    try:
-        while sys.stdin.read(4096):
-            pass
-    except OSError:
-        pass
+def wait_release(path):
+    deadline = time.monotonic() + 120
+    while os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
-def hold(addr, port, n, member, tries=None):
+def hold(addr, port, n, member, release, tries=None):
     tries = tries or 20 * n
     held = []
     seen = {}
@@ -159,10 +157,10 @@ def hold(addr, port, n, member, tries=None):
             s.close()
     log("held %d" % len(held))
     log("reached " + " ".join("%s=%d" % kv for kv in sorted(seen.items())))
-    wait_stdin()
+    wait_release(release)
 
 
-def open_many(addr, port, n, timeout):
+def open_many(addr, port, n, timeout, release):
     results = [None] * n
     socks = [None] * n
 
@@ -179,7 +177,8 @@ def open_many(addr, port, n, timeout):
             log("ok " + " ".join(results[i]))
         else:
             log("fail " + results[i].replace(" ", "_"))
-    wait_stdin()
+    log("done")
+    wait_release(release)
 
 
 def udp(addr, port, n):
@@ -249,10 +248,11 @@ def main():
         server(args[0], int(args[1]), int(args[2]),
                float(args[3]) if len(args) > 3 else 0.0)
     elif cmd == "hold":
-        hold(args[0], int(args[1]), int(args[2]), args[3],
-             int(args[4]) if len(args) > 4 else None)
+        hold(args[0], int(args[1]), int(args[2]), args[3], args[4],
+             int(args[5]) if len(args) > 5 else None)
     elif cmd == "open":
-        open_many(args[0], int(args[1]), int(args[2]), float(args[3]))
+        open_many(args[0], int(args[1]), int(args[2]), float(args[3]),
+                  args[4])
     elif cmd == "udp":
         udp(args[0], int(args[1]), int(args[2]))
     elif cmd == "synflood":

@@ -557,6 +557,306 @@ basic() {
     done
 }
 
+# mstat HOST FIELD: .status.FIELD of HOST's member of service $id.
+mstat() {
+    svc | jq -r --arg a4 "$(host_addr4 $1)" --arg a6 "$(host_addr $1)" --arg f $2 '
+        .members[] | select(.address == $a4 or .address == $a6) | .status[$f]'
+}
+# mid HOST: the id of HOST's member of service $id.
+mid() {
+    svc | jq -r --arg a4 "$(host_addr4 $1)" --arg a6 "$(host_addr $1)" '
+        .members[] | select(.address == $a4 or .address == $a6) | .id'
+}
+# group_weights: "bucket_id:weight ..." of service $id's 5-tuple group.
+group_weights() {
+    g=$(svc | jq -r '.openflow.groups["5tuple"]')
+    ofctl dump-groups br0 $g | tr ',' '\n' \
+        | sed -n 's/.*bucket_id:\([0-9]*\)/\1/p; s/^weight:\([0-9]*\)/w\1/p' \
+        | paste -sd' ' | sed 's/ w/:/g'
+}
+
+scenario_exhaustion() {
+    t=exhaustion
+    src=${net4}.205
+    nat_service $t "$(svc_json exhaust4 4 tcp 80 napt "[$(member 4 s1 '"port": 8080')]" "\"source\": \"$src\", \"source_ports\": [30000, 30001]")" || return
+    # Everything s1 receives on port 8080 that is not from the source.
+    capture_start s1 exhaust "tcp dst port 8080 and not src host $src"
+    mark_logs
+    touch "$dir/release"
+    ip netns exec $tag-c1 $PYTHON "$helper" open $vip4 80 6 4 "$dir/release" \
+        > "$dir/open.out" 2> "$dir/open.err" &
+    echo $! > "$dir/open.pid"
+    opened() { grep -q '^done' "$dir/open.out"; }
+    wait_for 15 opened || fail "$t: the 6 connections did not finish within 15 s"
+    exhausted() { [ "$(mstat s1 napt_exhausted)" -gt 0 ] 2>/dev/null; }
+    wait_for 5 exhausted
+    n_ok=$(grep -c '^ok ' "$dir/open.out")
+    n_exh=$(mstat s1 napt_exhausted)
+    svc_exh=$(svc | jq -r .status.napt_exhausted)
+    ports=$(awk '$1 == "ok" { print $4 }' "$dir/open.out" | sort -u | tr '\n' ' ')
+    drop=$(ofctl dump-flows br0 table=42 | grep 'actions=drop' | sed -n 's/.*n_packets=\([0-9]*\),.*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+    rm -f "$dir/release"
+    kill_pidfile "$dir/open.pid"
+    capture_stop exhaust
+    untranslated=$(grep -c . "$dir/exhaust.txt")
+    peers=$(since_mark s1 | awk '$1 == "tcp" { print $2 }' | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')
+    log "$t: source_ports [30000, 30001], 6 concurrent connections: $n_ok answered (source ports $ports), others: $(grep '^fail' "$dir/open.out" | sort | uniq -c | tr '\n' ' '); s1's napt_exhausted $n_exh, service's $svc_exh, table 42 drops $drop; s1 accepted from: $peers; packets at s1 not from $src: $untranslated"
+    [ $untranslated = 0 ] || sed -n '1,5s/^/nat-traffic: exhaustion: untranslated: /p' "$dir/exhaust.txt"
+    if [ $n_ok = 2 ] && [ "$n_exh" -gt 0 ] 2>/dev/null && [ $untranslated = 0 ] \
+       && [ "$peers" = "$src x2 " ]; then
+        ok "$t: 2 of 6 connections got the 2 source ports, s1's napt_exhausted rose to $n_exh, no untranslated packet reached s1"
+    else
+        fail "$t: expected 2 connections, napt_exhausted > 0 and nothing untranslated at s1; got $n_ok, $n_exh, $untranslated"
+        dump_nat $t
+    fi
+    svc_delete
+}
+
+scenario_backup() {
+    t=backup
+    nat_service $t "$(svc_json backup4 4 tcp 80 nat "[$(member 4 s1 '"port": 8080'), $(member 4 s2 '"port": 8080'), $(member 4 s3 '"port": 8080')]")" || return
+    m1=$(mid s1) m2=$(mid s2)
+    if ! out=$(rest PATCH /v1/services/$id/members/$m1 "{\"backup\": $m2}" 2>&1); then
+        feature_missing "$t: member backup" "$out"
+        svc_delete
+        return
+    fi
+    wait_service $id
+    curls $vip4 30 $clients > "$dir/backup-0.out"
+    log "$t: s1 (backup s2), s2, s3 all enabled: 60 GETs: $(spread "$dir/backup-0.out")"
+    for state in drain disabled; do
+        rest PATCH /v1/services/$id/members/$m1 "{\"state\": \"$state\"}" > /dev/null \
+            || { fail "$t: PATCH state $state"; break; }
+        wait_service $id
+        log "$t: s1 $state: group: $(group_weights)"
+        curls $vip4 30 $clients > "$dir/backup-$state.out"
+        n1=$(count "$dir/backup-$state.out" s1) n2=$(count "$dir/backup-$state.out" s2)
+        n3=$(count "$dir/backup-$state.out" s3)
+        none=$(grep -c '^none' "$dir/backup-$state.out")
+        log "$t: s1 $state: 60 GETs: $(spread "$dir/backup-$state.out"); takes_sessions: s1 $(mstat s1 takes_sessions) s2 $(mstat s2 takes_sessions)"
+        # s2 takes its own third and s1's: about 40 of 60; s3 about 20.
+        if [ $n1 = 0 ] && [ $none = 0 ] && [ $n2 -gt $n3 ] && [ $n3 -ge 8 ] \
+           && [ $n3 -le 32 ]; then
+            ok "$t: s1 $state: none of 60 new sessions went to s1; s2 (its backup) took $n2, s3 kept its share ($n3)"
+        else
+            fail "$t: s1 $state: s1=$n1 (expected 0), s2=$n2 should exceed s3=$n3 (8..32), failed $none"
+            dump_nat "$t"
+        fi
+    done
+    svc_delete
+}
+
+# algo_service NAME ALGORITHM EXTRA MEMBERS...: a nat service on the IPv4
+# VIP, tcp 80 to port 8080 of each MEMBER ("HOST" or "HOST:FIELDS").
+algo_service() {
+    name=$1 algo=$2 extra=$3
+    shift 3
+    members= sep=
+    for m in "$@"; do
+        fields='"port": 8080'
+        case $m in *:*) fields="$fields, ${m#*:}" ;; esac
+        members="$members$sep$(member 4 ${m%%:*} "$fields")"
+        sep=", "
+    done
+    nat_service $name "$(svc_json $name 4 tcp 80 nat "[$members]" "\"algorithm\": \"$algo\"${extra:+, $extra}")"
+}
+
+# weights_of HOST...: "HOST=bucket_weight ..." of service $id.
+weights_of() {
+    svc > "$dir/svc.json"
+    for h in "$@"; do
+        printf '%s=%s ' $h "$(jq -r --arg a "$(host_addr4 $h)" '.members[] | select(.address == $a) | .status.bucket_weight' "$dir/svc.json")"
+    done
+}
+
+scenario_least_sessions() {
+    t=least-sessions
+    algo_service $t least-sessions '' s1 s2 || return
+    log "$t: before: bucket weights $(weights_of s1 s2); group $(group_weights)"
+    touch "$dir/release"
+    ip netns exec $tag-c1 $PYTHON "$helper" hold $vip4 80 10 s1 "$dir/release" \
+        > "$dir/hold.out" 2> "$dir/hold.err" &
+    echo $! > "$dir/hold.pid"
+    held() { grep -q '^held 10' "$dir/hold.out"; }
+    wait_for 20 held || fail "$t: could not hold 10 connections on s1: $(cat "$dir/hold.out" "$dir/hold.err")"
+    t0=$(now)
+    shifted() {
+        [ "$(mstat s1 sessions)" -ge 10 ] \
+            && [ "$(mstat s1 bucket_weight)" -lt "$(mstat s2 bucket_weight)" ]
+    } 2>/dev/null
+    wait_for 5 shifted
+    log "$t: 10 connections held on s1 ($(grep reached "$dir/hold.out")): after $(since $t0) s sessions s1=$(mstat s1 sessions) s2=$(mstat s2 sessions); bucket weights $(weights_of s1 s2); group $(group_weights)"
+    curls $vip4 20 $clients > "$dir/ls.out"
+    n1=$(count "$dir/ls.out" s1) n2=$(count "$dir/ls.out" s2)
+    log "$t: 40 new GETs: $(spread "$dir/ls.out"); bucket weights now $(weights_of s1 s2)"
+    rm -f "$dir/release"
+    kill_pidfile "$dir/hold.pid"
+    if [ $n1 -lt $n2 ] && [ $((n1 * 100)) -le $((40 * 35)) ] \
+       && [ $(grep -c '^none' "$dir/ls.out") = 0 ]; then
+        ok "$t: with 10 sessions held on s1, s1 got $n1 of 40 new sessions, s2 $n2"
+    else
+        fail "$t: s1 (10 sessions held) got $n1 of 40 new sessions, s2 $n2; expected s1 at most 35%"
+        dump_nat $t
+    fi
+    svc_delete
+}
+
+scenario_least_traffic() {
+    t=least-traffic
+    # Protocol any, key src: iperf3's control connection and its datagrams
+    # (from one client) reach the same member, whichever that is.
+    nat_service $t "$(svc_json lt4 4 any '' nat "[$(member 4 s1), $(member 4 s2)]" '"algorithm": "least-traffic", "traffic_window": 2, "key": "src"')" || return
+    log "$t: before: bucket weights $(weights_of s1 s2); group $(group_weights)"
+    for h in s1 s2; do wc -l < "$dir/iperf3-$h.log" > "$dir/iperf3-$h.mark"; done
+    ip netns exec $tag-c1 timeout 30 iperf3 -c $vip4 -p 5301 -u -b 100M -t 6 \
+        --connect-timeout 3000 -J > "$dir/lt-iperf3.json" 2> "$dir/lt-iperf3.err" &
+    echo $! > "$dir/lt-iperf3.pid"
+    heavy=
+    found() {
+        for h in s1 s2; do
+            if tail -n +$(($(cat "$dir/iperf3-$h.mark") + 1)) "$dir/iperf3-$h.log" | grep -q 'Accepted connection'; then
+                heavy=$h
+                return 0
+            fi
+        done
+        return 1
+    }
+    wait_for 5 found
+    other=s1
+    [ "$heavy" = s1 ] && other=s2
+    t0=$(now)
+    moved() {
+        [ "$(mstat $heavy bucket_weight)" -lt "$(mstat $other bucket_weight)" ]
+    } 2>/dev/null
+    if [ -n "$heavy" ] && wait_for 8 moved; then
+        took=$(since $t0)
+        log "$t: iperf3 -u -b 100M on $heavy: after $took s traffic_rate $heavy=$(mstat $heavy traffic_rate) $other=$(mstat $other traffic_rate); bucket weights $(weights_of s1 s2); group $(group_weights)"
+        ok "$t: a heavy UDP flow on $heavy moved the bucket weights away from it within $took s ($(weights_of s1 s2))"
+    else
+        fail "$t: heavy flow on '${heavy:-none}': weights did not move away within 8 s: traffic_rate s1=$(mstat s1 traffic_rate) s2=$(mstat s2 traffic_rate), weights $(weights_of s1 s2)"
+        dump_nat $t
+    fi
+    wait_for 30 sh -c "! kill -0 $(cat "$dir/lt-iperf3.pid") 2>/dev/null"
+    log "$t: iperf3: $(jq -r '"\(.end.sum.packets) datagrams, \(.end.sum.lost_percent)% lost, \(.end.sum.bits_per_second / 1e6 | floor) Mbit/s"' "$dir/lt-iperf3.json" 2>/dev/null) $(head -c 200 "$dir/lt-iperf3.err")"
+    rm -f "$dir/lt-iperf3.pid"
+    # After the window, the weights come back.
+    t0=$(now)
+    even() { [ "$(mstat s1 bucket_weight)" = "$(mstat s2 bucket_weight)" ]; } 2>/dev/null
+    if wait_for 10 even; then
+        log "$t: weights even again $(since $t0) s after the flow: $(weights_of s1 s2)"
+    else
+        log "$t: weights not even 10 s after the flow: $(weights_of s1 s2)"
+    fi
+    svc_delete
+}
+
+# shaped NAME EXPECTED-S1-PERCENT: 80 GETs through service $id; passes if
+# s1's share is within 13 points of EXPECTED (binomial, 80 draws: about 3
+# standard deviations), s3 got none, none failed.
+shaped() {
+    curls $vip4 40 $clients > "$dir/$1.out"
+    n1=$(count "$dir/$1.out" s1) n2=$(count "$dir/$1.out" s2) n3=$(count "$dir/$1.out" s3)
+    none=$(grep -c '^none' "$dir/$1.out")
+    pct=$((n1 * 100 / 80))
+    log "$1: 80 GETs: $(spread "$dir/$1.out"); s1 $pct%; bucket weights $(weights_of s1 s2 s3); group $(group_weights)"
+    [ $none = 0 ] && [ $n3 = 0 ] && [ $pct -ge $(($2 - 13)) ] && [ $pct -le $(($2 + 13)) ]
+}
+
+scenario_weights() {
+    t=weights
+    algo_service $t-wrr weighted-round-robin '' 's1:"weight": 3' 's2:"weight": 1' || return
+    if shaped $t-wrr 75; then
+        ok "$t: weighted-round-robin 3:1: s1 got $n1, s2 $n2 of 80"
+    else
+        fail "$t: weighted-round-robin 3:1: s1 got $n1, s2 $n2 of 80 (expected 75% +-13)"
+    fi
+    svc_delete
+    algo_service $t-cost cost-least-load '' 's1:"cost": 1' 's2:"cost": 3' 's3:"cost": "infinity"' || return
+    if shaped $t-cost 75; then
+        ok "$t: cost-least-load costs 1:3:infinity: s1 got $n1, s2 $n2, s3 $n3 of 80"
+    else
+        fail "$t: cost-least-load costs 1:3:infinity: s1 got $n1, s2 $n2, s3 $n3 of 80 (expected s1 75% +-13, s3 none)"
+    fi
+    svc_delete
+}
+
+scenario_fastest() {
+    t=fastest
+    # s2 answers 50 ms late.
+    kill_pidfile "$dir/server-s2.pid"
+    start_server s2 0.05
+    wait_until server_ready s2 || { fail "$t: s2's slow server did not start"; return; }
+    if algo_service $t fastest-response '"health": {"type": "http", "interval": 0.5, "timeout": 0.4, "rise": 1, "fall": 3, "path": "/"}' s1 s2; then
+        t0=$(now)
+        rtts() {
+            r1=$(mstat s1 rtt_ms) r2=$(mstat s2 rtt_ms)
+            [ "$r1" != null ] && [ "$r2" != null ] \
+                && [ "$(mstat s1 bucket_weight)" -gt "$(mstat s2 bucket_weight)" ]
+        } 2>/dev/null
+        if wait_for 10 rtts; then
+            log "$t: after $(since $t0) s: rtt_ms s1=$(mstat s1 rtt_ms) s2=$(mstat s2 rtt_ms); health s1=$(mstat s1 health) s2=$(mstat s2 health); bucket weights $(weights_of s1 s2); group $(group_weights)"
+            curls $vip4 20 $clients > "$dir/fastest.out"
+            n1=$(count "$dir/fastest.out" s1) n2=$(count "$dir/fastest.out" s2)
+            log "$t: 40 GETs: $(spread "$dir/fastest.out")"
+            if [ $n2 -lt $n1 ] && [ $(grep -c '^none' "$dir/fastest.out") = 0 ]; then
+                ok "$t: s2 answering 50 ms late got $n2 of 40 new sessions, s1 $n1"
+            else
+                fail "$t: s2 (50 ms late) got $n2, s1 $n1 of 40; expected s2 < s1"
+            fi
+        else
+            fail "$t: no rtt_ms for both members, or s1 not weighted above s2, within 10 s (HTTP health monitor not merged?): rtt_ms s1=$(mstat s1 rtt_ms) s2=$(mstat s2 rtt_ms), health s1=$(mstat s1 health) ($(mstat s1 health_reason)) s2=$(mstat s2 health), weights $(weights_of s1 s2)"
+        fi
+        svc_delete
+    fi
+    kill_pidfile "$dir/server-s2.pid"
+    start_server s2
+    wait_until server_ready s2 || fail "$t: s2's server did not restart"
+}
+
+scenario_per_session() {
+    t=per-session
+    rate=200
+    algo_service $t least-sessions "\"decision\": \"per-session\", \"per_session_rate\": $rate" s1 s2 || return
+    # A few real sessions first: flowlbd decides and installs them.
+    curls $vip4 10 $clients > "$dir/ps.out"
+    log "$t: 20 GETs through flowlbd's decisions: $(spread "$dir/ps.out"); sessions s1=$(mstat s1 sessions) s2=$(mstat s2 sessions)"
+    if [ $(grep -c '^none' "$dir/ps.out") != 0 ]; then
+        fail "$t: GETs through a per-session service failed (per-session decision not merged?)"
+        dump_nat $t
+        svc_delete
+        return
+    fi
+    ofctl meter-stats br0 > "$dir/meter.before" 2>&1
+    rx0=$(rest GET /v1/status | jq -r '.counters.ofp_rx_msgs')
+    ip netns exec $tag-c2 $PYTHON "$helper" synflood $vip4 80 4 20000 \
+        > "$dir/flood.out" 2> "$dir/flood.err" &
+    echo $! > "$dir/flood.pid"
+    # A GET every 0.5 s during the flood, timed.
+    worst=0 slow=0 n=0
+    while alive "$(cat "$dir/flood.pid")"; do
+        ms=$(in_sw curl -sS -o /dev/null --noproxy '*' --max-time 5 -w '%{time_total}' \
+                 "http://127.0.0.1:$rest_port/v1/services/$id" | awk '{ printf "%d", $1 * 1000 }')
+        n=$((n + 1))
+        [ "${ms:-5000}" -gt $worst ] && worst=${ms:-5000}
+        [ "${ms:-5000}" -gt 1000 ] && slow=$((slow + 1))
+        sleep 0.5
+    done
+    rm -f "$dir/flood.pid"
+    rx=$(($(rest GET /v1/status | jq -r '.counters.ofp_rx_msgs') - rx0))
+    ofctl meter-stats br0 > "$dir/meter.after" 2>&1
+    log "$t: $(cat "$dir/flood.out") SYNs in 4 s from c2; flowlbd received $rx OpenFlow messages meanwhile; meter stats: $(tr '\n' ' ' < "$dir/meter.after" | tr -s ' ')"
+    log "$t: $n timed GETs during the flood: worst $worst ms, $slow over 1 s"
+    # The meter lets per_session_rate a second through, plus a burst.
+    limit=$((rate * 5 * 3 / 2 + 500))
+    if [ $rx -le $limit ] && [ $slow = 0 ] && [ $n -ge 4 ]; then
+        ok "$t: a flood of $(sed -n 's/sent //p' "$dir/flood.out") SYNs gave flowlbd $rx messages (limit $limit for $rate/s), REST answered $n times, worst $worst ms"
+    else
+        fail "$t: flowlbd got $rx messages (limit $limit), $slow of $n GETs over 1 s (worst $worst ms)"
+        dump_nat $t
+    fi
+    svc_delete
+}
+
 scenario_nat() {
     basic nat 4
     basic nat 6
