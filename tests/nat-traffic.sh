@@ -707,14 +707,15 @@ scenario_least_traffic() {
     # (from one client) reach the same member, whichever that is.
     nat_service $t "$(svc_json lt4 4 any '' nat "[$(member 4 s1), $(member 4 s2)]" '"algorithm": "least-traffic", "traffic_window": 2, "key": "src"')" || return
     log "$t: before: bucket weights $(weights_of s1 s2); group $(group_weights)"
-    for h in s1 s2; do wc -l < "$dir/iperf3-$h.log" > "$dir/iperf3-$h.mark"; done
     ip netns exec $tag-c1 timeout 30 iperf3 -c $vip4 -p 5301 -u -b 100M -t 6 \
         --connect-timeout 3000 -J > "$dir/lt-iperf3.json" 2> "$dir/lt-iperf3.err" &
     echo $! > "$dir/lt-iperf3.pid"
+    # The member the flow reached: the one whose traffic rate rises (the
+    # iperf3 servers' logs are buffered).
     heavy=
     found() {
         for h in s1 s2; do
-            if tail -n +$(($(cat "$dir/iperf3-$h.mark") + 1)) "$dir/iperf3-$h.log" | grep -q 'Accepted connection'; then
+            if awk -v r="$(mstat $h traffic_rate)" 'BEGIN { exit !(r > 1000000) }'; then
                 heavy=$h
                 return 0
             fi
@@ -762,6 +763,11 @@ shaped() {
     [ $none = 0 ] && [ $n3 = 0 ] && [ $pct -ge $(($2 - 13)) ] && [ $pct -le $(($2 + 13)) ]
 }
 
+# balanced: service $id's bucket weights have been computed once.
+balanced() {
+    svc | jq -e '[.members[].status.bucket_weight] | add > 0' > /dev/null
+}
+
 scenario_weights() {
     t=weights
     algo_service $t-wrr weighted-round-robin '' 's1:"weight": 3' 's2:"weight": 1' || return
@@ -772,6 +778,16 @@ scenario_weights() {
     fi
     svc_delete
     algo_service $t-cost cost-least-load '' 's1:"cost": 1' 's2:"cost": 3' 's3:"cost": "infinity"' || return
+    # A member of infinite cost takes nothing, even before the first
+    # balance round.
+    m3=$(mid s3)
+    g=$(group_weights)
+    if echo " $g " | grep -q " $((m3 * 256))[: ]"; then
+        fail "$t: cost-least-load: s3 (cost infinity) has buckets in the group as soon as the service is in sync: $g"
+    else
+        ok "$t: cost-least-load: s3 (cost infinity) has no bucket from the start"
+    fi
+    wait_for 5 balanced || fail "$t: cost-least-load: no bucket weights within 5 s"
     if shaped $t-cost 75; then
         ok "$t: cost-least-load costs 1:3:infinity: s1 got $n1, s2 $n2, s3 $n3 of 80"
     else
