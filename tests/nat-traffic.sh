@@ -832,7 +832,21 @@ scenario_fastest() {
 scenario_per_session() {
     t=per-session
     rate=200
-    algo_service $t least-sessions "\"decision\": \"per-session\", \"per_session_rate\": $rate" s1 s2 || return
+    json=$(svc_json $t 4 tcp 80 nat "[$(member 4 s1 '"port": 8080'), $(member 4 s2 '"port": 8080')]" "\"algorithm\": \"least-sessions\", \"decision\": \"per-session\", \"per_session_rate\": $rate")
+    if ! svc=$(rest POST /v1/services "$json" 2>&1); then
+        feature_missing "$t: decision per-session" "$svc"
+        return
+    fi
+    id=$(echo "$svc" | jq -r .id)
+    # A switch that refuses the service's meter fails the sync: say so
+    # rather than wait.
+    settled() { svc | jq -e '.status.switches | length > 0 and all(.sync == "in-sync" or .sync == "failed")'; }
+    wait_for 10 settled
+    if ! service_ready $id > /dev/null 2>&1; then
+        fail "$t: the per-session service is not in sync on br0 ($(svc | jq -c '[.status.switches[].sync]')): flowlbd's log says: $(grep -E 'WARN|ERR' "$dir/flowlbd.log" | tail -n 3 | sed 's/.*|//' | tr '\n' ';') (per-session decision and its meter not merged?)"
+        svc_delete
+        return
+    fi
     # A few real sessions first: flowlbd decides and installs them.
     curls $vip4 10 $clients > "$dir/ps.out"
     log "$t: 20 GETs through flowlbd's decisions: $(spread "$dir/ps.out"); sessions s1=$(mstat s1 sessions) s2=$(mstat s2 sessions)"
