@@ -501,6 +501,21 @@ basic() {
         dump_nat "$t"
     fi
 
+    # The balancer host's own stack (where flowlbd's health probes come
+    # from: br0's address in $ns_sw) still reaches the members' port
+    # directly while the service covers it.
+    probe_addr=$(addr_of $fam s1)
+    case $probe_addr in *:*) probe_addr="[$probe_addr]" ;; esac
+    answer=$(in_sw curl -s -g --noproxy '*' --max-time 3 "http://$probe_addr:8080/")
+    eval br=\$br$fam
+    log "$t: probe: GET http://$probe_addr:8080/ from br0 ($br): ${answer:-no answer}"
+    if [ "$answer" = "s1 $br $(echo "$answer" | awk '{ print $3 }')" ] && [ -n "$answer" ]; then
+        ok "$t: probe: the balancer host reaches s1:8080 directly (as health probes do)"
+    else
+        fail "$t: probe: the balancer host cannot reach s1:8080 directly while the service covers it (health probes would fail): ${answer:-no answer}"
+        dump_nat "$t: probe"
+    fi
+
     # UDP datagrams: the answer must come from the VIP and port 7000.
     in_ns c1 $PYTHON "$helper" udp $vip 7000 20 > "$dir/udp.out"
     want=$(expected_peer c1 1)
