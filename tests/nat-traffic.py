@@ -29,6 +29,11 @@
       datagram, "REPLY-SOURCE REPLY-SOURCE-PORT NAME PEER PEERPORT" or
       "none".
 
+  burst ADDR PORT N
+      N datagrams from one socket to ADDR:PORT at once, before any answer
+      can come back, then up to 2 s for the answers; prints "answers K
+      SOURCES", K the number answered and SOURCES the answers' sources.
+
   synflood ADDR PORT SECONDS RATE
       Raw TCP SYNs (random source ports, IPv4 or IPv6 by ADDR) to ADDR:PORT
       at about RATE per second for SECONDS; prints "sent N".
@@ -195,6 +200,27 @@ def udp(addr, port, n):
             s.close()
 
 
+def burst(addr, port, n):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    for i in range(n):
+        s.sendto(b"burst %d\n" % i, (addr, port))
+    got = 0
+    sources = set()
+    deadline = time.monotonic() + 2
+    while got < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            data, src = s.recvfrom(65535)
+        except OSError:
+            break
+        got += 1
+        sources.add("%s:%d" % (src[0], src[1]))
+    log("answers %d %s" % (got, ",".join(sorted(sources))))
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -255,6 +281,8 @@ def main():
                   args[4])
     elif cmd == "udp":
         udp(args[0], int(args[1]), int(args[2]))
+    elif cmd == "burst":
+        burst(args[0], int(args[1]), int(args[2]))
     elif cmd == "synflood":
         synflood(args[0], int(args[1]), float(args[2]), int(args[3]))
     else:

@@ -528,6 +528,18 @@ basic() {
         dump_nat "$t"
     fi
 
+    # 20 datagrams from one socket at once: all but the first reach the
+    # switch before the member's first answer, while conntrack still calls
+    # the session new.
+    in_ns c1 $PYTHON "$helper" burst $vip 7000 20 > "$dir/burst.out"
+    log "$t: dgram: a burst of 20 datagrams from one socket: $(cat "$dir/burst.out")"
+    if [ "$(cat "$dir/burst.out")" = "answers 20 $(case $vip in *:*) echo "$vip" ;; *) echo "$vip" ;; esac):7000" ]; then
+        ok "$t: dgram: a burst of 20 datagrams from one socket, sent before any answer, all answered from $vip:7000"
+    else
+        fail "$t: dgram: a burst of 20 datagrams from one socket: $(cat "$dir/burst.out") (expected all 20 answered from $vip:7000)"
+        dump_nat "$t: burst"
+    fi
+
     # iperf3 UDP through the VIP (its control connection over TCP).
     before=$(wc -l < "$dir/iperf3-s1.log")
     if in_ns c1 timeout 20 iperf3 -c $vip -p 5201 -u -b 20M -t 2 --connect-timeout 3000 -J > "$dir/iperf3.json" 2> "$dir/iperf3.err"; then
@@ -627,6 +639,12 @@ scenario_exhaustion() {
     svc_delete
 }
 
+# ct_entries ZONE ADDR: conntrack entries in ZONE whose reply comes from
+# ADDR (a member's sessions).
+ct_entries() {
+    in_sw ovs-appctl dpctl/dump-conntrack zone=$1 | grep -c "reply=(src=$2,"
+}
+
 scenario_backup() {
     t=backup
     nat_service $t "$(svc_json backup4 4 tcp 80 nat "[$(member 4 s1 '"port": 8080'), $(member 4 s2 '"port": 8080'), $(member 4 s3 '"port": 8080')]")" || return
@@ -639,10 +657,25 @@ scenario_backup() {
     wait_service $id
     curls $vip4 30 $clients > "$dir/backup-0.out"
     log "$t: s1 (backup s2), s2, s3 all enabled: 60 GETs: $(spread "$dir/backup-0.out")"
+    zone=$(svc | jq -r .openflow.ct_zone)
     for state in drain disabled; do
+        n_ct=$(ct_entries $zone $(host_addr4 s1))
         rest PATCH /v1/services/$id/members/$m1 "{\"state\": \"$state\"}" > /dev/null \
             || { fail "$t: PATCH state $state"; break; }
         wait_service $id
+        # Drained, s1 keeps its sessions; disabled, flowlbd flushes them
+        # from conntrack.
+        if [ $state = disabled ]; then
+            flushed() { [ "$(ct_entries $zone $(host_addr4 s1))" = 0 ]; }
+            if wait_for 3 flushed; then
+                ok "$t: s1 disabled: its $n_ct conntrack entries were flushed"
+            else
+                fail "$t: s1 disabled: $(ct_entries $zone $(host_addr4 s1)) of its $n_ct conntrack entries still there 3 s later"
+                in_sw ovs-appctl dpctl/dump-conntrack zone=$zone | grep "reply=(src=$(host_addr4 s1)," | head -n 3 | sed "s/^/nat-traffic: $t: left: /"
+            fi
+        else
+            log "$t: s1 drain: its conntrack entries: $n_ct before, $(ct_entries $zone $(host_addr4 s1)) after"
+        fi
         log "$t: s1 $state: group: $(group_weights)"
         curls $vip4 30 $clients > "$dir/backup-$state.out"
         n1=$(count "$dir/backup-$state.out" s1) n2=$(count "$dir/backup-$state.out" s2)
@@ -658,7 +691,17 @@ scenario_backup() {
             dump_nat "$t"
         fi
     done
+    # Deleting the service flushes its members' sessions: nothing of it
+    # is left in its zone for the next service that gets the zone.
+    n_ct=$(in_sw ovs-appctl dpctl/dump-conntrack zone=$zone | grep -c .)
     svc_delete
+    empty() { [ "$(in_sw ovs-appctl dpctl/dump-conntrack zone=$zone | grep -c .)" = 0 ]; }
+    if wait_for 3 empty; then
+        ok "$t: deleting the service flushed all $n_ct conntrack entries of its zone $zone"
+    else
+        fail "$t: deleting the service left $(in_sw ovs-appctl dpctl/dump-conntrack zone=$zone | grep -c .) of $n_ct conntrack entries in its zone $zone (the next service to get the zone inherits them)"
+        in_sw ovs-appctl dpctl/dump-conntrack zone=$zone | head -n 3 | sed "s/^/nat-traffic: $t: left: /"
+    fi
 }
 
 # algo_service NAME ALGORITHM EXTRA MEMBERS...: a nat service on the IPv4
@@ -902,8 +945,32 @@ scenario_per_session() {
     svc_delete
 }
 
+# syn_retransmit: a connection whose first SYN is lost (s1's link down for
+# 1.5 s) completes with a retransmitted SYN.  Conntrack still calls the
+# session new then, with its destination already translated.
+syn_retransmit() {
+    t="nat: IPv4: retransmit"
+    nat_service "$t" "$(svc_json retx4 4 tcp 80 nat "[$(member 4 s1 '"port": 8080')]")" || return
+    ip -n $tag-s1 link set eth0 down
+    in_ns c1 curl -s --max-time 8 -o "$dir/retx.out" -w '%{time_connect}' \
+        "http://$vip4/" > "$dir/retx.time" &
+    curl_pid=$!
+    sleep 1.5   # The outage itself, not synchronisation.
+    ip -n $tag-s1 link set eth0 up
+    wait $curl_pid
+    log "$t: s1 down for 1.5 s as c1 connected: answer \"$(cat "$dir/retx.out" 2>/dev/null)\", connected after $(cat "$dir/retx.time") s"
+    if grep -q '^s1 ' "$dir/retx.out" 2>/dev/null; then
+        ok "$t: the connection completed with a retransmitted SYN after $(cat "$dir/retx.time") s"
+    else
+        fail "$t: the retransmitted SYNs never reached s1 (they are ct_state=+new after translation)"
+        dump_nat "$t"
+    fi
+    svc_delete
+}
+
 scenario_nat() {
     basic nat 4
+    syn_retransmit
     basic nat 6
 }
 
@@ -924,6 +991,9 @@ for s in $scenarios; do
         fi
     done
 done
+
+# NAT_DEBUG=FILE: source FILE here (ad hoc experiments in the lab).
+[ -n "${NAT_DEBUG:-}" ] && . "$NAT_DEBUG"
 
 # NAT_HOLD=1: keep everything running until $dir/hold is removed.
 if [ -n "${NAT_HOLD:-}" ]; then
