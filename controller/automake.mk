@@ -10,6 +10,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/health.c \
 	controller/health-fsm.c \
 	controller/ctpolicy.c \
+	controller/decider.c \
 	controller/lb.c \
 	controller/lb-algo.c \
 	controller/lb-algo-cost.c \
@@ -24,6 +25,7 @@ controller_libflowlb_a_SOURCES = \
 	controller/ptb.c \
 	controller/render.c \
 	controller/resolve.c \
+	controller/session.c \
 	controller/rest.c \
 	controller/store.c \
 	controller/switch.c \
@@ -36,6 +38,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/health.h \
 	include/flowlb/health-fsm.h \
 	include/flowlb/ctpolicy.h \
+	include/flowlb/decider.h \
 	include/flowlb/lb.h \
 	include/flowlb/lb-algo.h \
 	include/flowlb/lb-rate.h \
@@ -47,6 +50,7 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/ptb.h \
 	include/flowlb/render.h \
 	include/flowlb/resolve.h \
+	include/flowlb/session.h \
 	include/flowlb/rest.h \
 	include/flowlb/store.h \
 	include/flowlb/switch.h \

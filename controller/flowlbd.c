@@ -23,6 +23,7 @@
 #include "flowlb/connmgr.h"
 #include "flowlb/health.h"
 #include "flowlb/ctpolicy.h"
+#include "flowlb/decider.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
 #include "flowlb/pmtu.h"
@@ -340,6 +341,7 @@ struct wiring {
     struct pmtu *pmtu;
     struct health *health;
     struct ctpolicy *ctpolicy;
+    struct decider *decider;
 };
 
 /* The REST API changed the model: learn MACs already known for new
@@ -350,6 +352,7 @@ model_changed_cb(void *w_)
     struct wiring *w = w_;
     resolve_model_changed(w->resolve);
     health_model_changed(w->health);
+    decider_model_changed(w->decider);
     sync_model_changed(w->sync);
     ctpolicy_model_changed(w->ctpolicy);
 }
@@ -359,6 +362,7 @@ static void
 health_changed_cb(void *w_)
 {
     struct wiring *w = w_;
+    decider_model_changed(w->decider);
     sync_model_changed(w->sync);
 }
 
@@ -407,6 +411,7 @@ switch_up_cb(uint64_t dpid, struct ofconn *ofconn, void *w_)
     sync_switch_up(w->sync, dpid, ofconn);
     resolve_switch_up(w->resolve, dpid, ofconn);
     pmtu_switch_up(w->pmtu, dpid, ofconn);
+    decider_switch_up(w->decider, dpid, ofconn);
 }
 
 static void
@@ -416,21 +421,25 @@ switch_down_cb(uint64_t dpid, void *w_)
     sync_switch_down(w->sync, dpid);
     resolve_switch_down(w->resolve, dpid);
     pmtu_switch_down(w->pmtu, dpid);
+    decider_switch_down(w->decider, dpid);
 }
 
-/* Packet-ins are ICMP too-big messages (pmtu's) or neighbour discovery
- * (resolve's); the answers to pmtu's stick-table lookups are pmtu's, the
- * other replies sync's. */
+/* Packet-ins are per-session services' first packets (decider's), ICMP
+ * too-big messages (pmtu's) or neighbour discovery (resolve's); the
+ * answers to pmtu's stick-table lookups are pmtu's, session flows'
+ * removals and errors decider's, the other replies sync's. */
 static void
 switch_msg_cb(uint64_t dpid, struct ofconn *ofconn OVS_UNUSED,
               enum ofptype type, const struct ofp_header *oh, void *w_)
 {
     struct wiring *w = w_;
     if (type == OFPTYPE_PACKET_IN) {
-        if (!pmtu_packet_in(w->pmtu, dpid, oh)) {
+        if (!decider_packet_in(w->decider, dpid, oh)
+            && !pmtu_packet_in(w->pmtu, dpid, oh)) {
             resolve_packet_in(w->resolve, dpid, oh);
         }
-    } else if (!pmtu_handle_msg(w->pmtu, dpid, type, oh)) {
+    } else if (!pmtu_handle_msg(w->pmtu, dpid, type, oh)
+               && !decider_handle_msg(w->decider, dpid, type, oh)) {
         sync_handle_msg(w->sync, dpid, type, oh);
     }
 }
@@ -483,6 +492,7 @@ main(int argc, char *argv[])
     w.resolve = resolve_create(base, model, opts.resolve_interval_ms,
                                resolved_cb, &w);
     w.pmtu = pmtu_create(base, model);
+    w.decider = decider_create(model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
     w.health = health_create(base, model, opts.stats_interval_ms,
@@ -541,6 +551,7 @@ main(int argc, char *argv[])
     resolve_destroy(w.resolve);
     pmtu_destroy(w.pmtu);
     health_destroy(w.health);
+    decider_destroy(w.decider);
     sync_destroy(w.sync);
     ctpolicy_destroy(w.ctpolicy);
     switch_registry_destroy(switches);

@@ -42,6 +42,7 @@
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
@@ -211,6 +212,15 @@ struct sync_switch {
     struct sync_stick_request *stick_requests;
     size_t n_stick_requests, next_stick_reply, allocated_stick_requests;
     struct hmap stick_counts;   /* Contains "struct sync_stick_count". */
+
+    /* Meters (see "Meters" below). */
+    struct hmap meters;         /* Installed "struct sync_meter"s. */
+    ovs_be32 meters_xid;        /* READING: the meter configuration. */
+    bool meters_done;
+    struct sync_meter_mod *meter_mods;  /* Sent since the last run. */
+    size_t n_meter_mods;
+    unsigned long long int n_meter_mods_sent;
+    unsigned int n_meter_failures;
 };
 
 struct sync {
@@ -252,6 +262,13 @@ static void sync_stats_cb(evutil_socket_t, short, void *sync_);
 static void sync_retry_cb(evutil_socket_t, short, void *sw_);
 static void sync_audit_cb(evutil_socket_t, short, void *sync_);
 static void sync_switch_read(struct sync_switch *);
+static void sync_meters_read(struct sync_switch *);
+static void sync_meters_reset(struct sync_switch *);
+static void sync_meters_add(struct sync_switch *);
+static void sync_meters_delete(struct sync_switch *);
+static void sync_handle_meter_config(struct sync_switch *,
+                                     const struct ofp_header *);
+static bool sync_meter_error(struct sync_switch *, const struct ofp_header *);
 
 /* Flows and groups. */
 
@@ -708,6 +725,7 @@ sync_switch_reset(struct sync_switch *sw)
     sync_groups_clear(&sw->groups);
     sync_changes_clear(sw);
     sync_switch_stats_clear(sw);
+    sync_meters_reset(sw);
     evtimer_del(sw->retry_timer);
     sw->synced_generation = 0;
     sw->stats_xid = 0;
@@ -771,6 +789,7 @@ sync_destroy(struct sync *sync)
             hmap_destroy(&sw->bucket_stats);
             hmap_destroy(&sw->flow_counters);
             hmap_destroy(&sw->stick_counts);
+            hmap_destroy(&sw->meters);
             event_free(sw->retry_timer);
             free(sw->last_error);
             free(sw);
@@ -841,6 +860,8 @@ sync_switch_read(struct sync_switch *sw)
     msg = ofpraw_alloc(OFPRAW_OFPT_GET_CONFIG_REQUEST, sw->version, 0);
     sw->config_xid = msg_xid(msg);
     ofconn_send(sw->ofconn, msg);
+
+    sync_meters_read(sw);
 }
 
 /* The fragment flows assume the bridge's fragment handling is "normal"
@@ -877,6 +898,7 @@ sync_switch_up(struct sync *sync, uint64_t dpid, struct ofconn *ofconn)
         hmap_init(&sw->bucket_stats);
         hmap_init(&sw->flow_counters);
         hmap_init(&sw->stick_counts);
+        hmap_init(&sw->meters);
         sw->retry_timer = evtimer_new(sync->base, sync_retry_cb, sw);
         hmap_insert(&sync->switches, &sw->node, hash_uint64(dpid));
     }
@@ -1008,6 +1030,7 @@ sync_switch_run(struct sync_switch *sw)
     struct sync_batch b = { NULL, 0, 0 };
 
     sync_desired(sync, sw->dpid, &flows, &groups);
+    sync_meters_add(sw);
 
     struct sync_group *group;
     HMAP_FOR_EACH (group, node, &groups) {
@@ -1060,6 +1083,7 @@ sync_switch_run(struct sync_switch *sw)
 
     if (!b.n) {
         sw->synced_generation = sync->model->generation;
+        sync_meters_delete(sw);
         return;
     }
 
@@ -1263,6 +1287,7 @@ sync_commit_done(struct sync_switch *sw)
         }
     }
     sync_changes_clear(sw);
+    sync_meters_delete(sw);
     sw->synced_generation = sw->target_generation;
     sw->last_sync = time_wall_msec();
     sw->n_bundles++;
@@ -1645,6 +1670,12 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
         sync_handle_stick_count(sw, oh);
         return;
 
+    case OFPTYPE_METER_CONFIG_STATS_REPLY:
+        if (sw->state == SYNC_READING && oh->xid == sw->meters_xid) {
+            sync_handle_meter_config(sw, oh);
+        }
+        break;
+
     case OFPTYPE_GET_CONFIG_REPLY:
         if (oh->xid == sw->config_xid) {
             sync_check_config(sw, oh);
@@ -1684,6 +1715,9 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
         return;
 
     case OFPTYPE_ERROR: {
+        if (sync_meter_error(sw, oh)) {
+            break;
+        }
         if (sw->state != SYNC_COMMITTING
             || ntohl(oh->xid) < ntohl(sw->first_xid)
             || ntohl(oh->xid) > ntohl(sw->commit_xid)) {
@@ -1706,10 +1740,12 @@ sync_handle_msg(struct sync *sync, uint64_t dpid, enum ofptype type,
         return;
     }
 
-    if (sw->state == SYNC_READING && sw->flows_done && sw->groups_done) {
-        VLOG_INFO("%016"PRIx64": holds %"PRIuSIZE" flowlbd flows and "
-                  "%"PRIuSIZE" flowlbd groups", sw->dpid,
-                  hmap_count(&sw->flows), hmap_count(&sw->groups));
+    if (sw->state == SYNC_READING && sw->flows_done && sw->groups_done
+        && sw->meters_done) {
+        VLOG_INFO("%016"PRIx64": holds %"PRIuSIZE" flowlbd flows, "
+                  "%"PRIuSIZE" flowlbd groups and %"PRIuSIZE" flowlbd "
+                  "meters", sw->dpid, hmap_count(&sw->flows),
+                  hmap_count(&sw->groups), hmap_count(&sw->meters));
         sw->state = SYNC_IDLE;
         sw->synced_generation = UINT64_MAX;   /* Unknown: compare. */
         sync_model_changed(sync);
@@ -1735,12 +1771,15 @@ encode_flow_stats_request(const struct sync_switch *sw, bool aggregate,
 }
 
 /* Stateful services learn stick entries, NAT services one flow per
- * session: both are counted by the member's cookie. */
+ * session: both are counted by the member's cookie.  Per-session NAT
+ * services are not: flowlbd installs their session flows itself and the
+ * session module counts them exactly (decider.h). */
 static bool
 service_counts_sessions(const struct lb_service *svc)
 {
     return (svc->persistence == LB_PERSIST_STATEFUL
-            || svc->forwarding != LB_FWD_DSR);
+            || (svc->forwarding != LB_FWD_DSR
+                && svc->decision != LB_DECISION_PER_SESSION));
 }
 
 /* Asks 'sw' for the counters of the counted flows, and for the number of
@@ -1891,6 +1930,11 @@ sync_switch_to_json(const struct sync *sync, uint64_t dpid)
                           "last_sync_ms", (json_int_t) sw->last_sync_ms);
     json_object_set_new(j, "audits", json_integer(sw->n_audits));
     json_object_set_new(j, "frag_repairs", json_integer(sw->n_frag_repairs));
+    json_object_set_new(j, "meters", json_integer(hmap_count(&sw->meters)));
+    json_object_set_new(j, "meter_mods",
+                        json_integer(sw->n_meter_mods_sent));
+    json_object_set_new(j, "meter_failures",
+                        json_integer(sw->n_meter_failures));
     json_object_set_new(j, "last_error", sw->last_error
                         ? json_string(sw->last_error) : json_null());
     return j;
@@ -1931,4 +1975,287 @@ sync_decorate_service(json_t *j, const struct lb_service *svc, void *sync_)
     } else {
         json_object_set_new(j, "switches_sync", switches);
     }
+}
+
+/* Meters.
+ *
+ * A per-session NAT service's table 40 sends new sessions to flowlbd
+ * through an OpenFlow meter (pipeline_meter_id()), so that a flood of new
+ * sessions costs flowlbd at most 'per_session_rate' packet-ins a second
+ * per switch.  Every switch holds one such meter per per-session service
+ * on it: one drop band at that rate, in packets per second.  Meter ids
+ * 1 to LB_SERVICE_ID_MAX are flowlbd's, as group ids in its range are:
+ * sync reads them with the flows and groups, repairs what differs and
+ * deletes those that no service wants.
+ *
+ * Meter mods cannot go in a bundle (OVS bundles take flow and group mods),
+ * and a flow that refers to a meter the switch lacks is refused, so sync
+ * sends the meters that flows will use before a bundle and deletes the
+ * ones no flow uses after its commit (deleting a meter deletes the flows
+ * that use it).  A meter mod is taken as done when sent; if the switch
+ * refuses it, sync forgets the meter, and the bundle that needed it fails
+ * and makes sync read the switch again. */
+
+#define SYNC_METER_RATE_DEFAULT 1000
+
+/* A meter, desired or installed. */
+struct sync_meter {
+    struct hmap_node node;      /* By hash of 'id'. */
+    uint32_t id;
+    uint16_t flags;             /* OFPMF13_*. */
+    uint16_t n_bands;
+    uint16_t band_type;         /* Of the first band. */
+    uint32_t rate;
+    uint32_t burst_size;
+};
+
+/* A meter mod in flight, to name the meter if the switch refuses it. */
+struct sync_meter_mod {
+    ovs_be32 xid;
+    uint32_t meter_id;
+    uint16_t command;
+};
+
+static bool
+meter_is_ours(uint32_t meter_id)
+{
+    return meter_id >= 1 && meter_id <= LB_SERVICE_ID_MAX;
+}
+
+static struct sync_meter *
+sync_meter_find(const struct hmap *meters, uint32_t id)
+{
+    struct sync_meter *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(id, 0), meters) {
+        if (m->id == id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static bool
+sync_meter_equals(const struct sync_meter *a, const struct sync_meter *b)
+{
+    return (a->flags == b->flags && a->n_bands == b->n_bands
+            && a->band_type == b->band_type && a->rate == b->rate
+            && a->burst_size == b->burst_size);
+}
+
+static void
+sync_meters_clear(struct hmap *meters)
+{
+    struct sync_meter *m;
+    HMAP_FOR_EACH_POP (m, node, meters) {
+        free(m);
+    }
+}
+
+/* Forgets the meters 'sw' holds, as when its connection is gone. */
+static void
+sync_meters_reset(struct sync_switch *sw)
+{
+    sync_meters_clear(&sw->meters);
+    free(sw->meter_mods);
+    sw->meter_mods = NULL;
+    sw->n_meter_mods = 0;
+    sw->meters_xid = 0;
+}
+
+/* Fills 'meters' with the meters switch 'sw' should hold. */
+static void
+sync_meters_desired(const struct sync_switch *sw, struct hmap *meters)
+{
+    const struct lb_service *svc;
+    HMAP_FOR_EACH (svc, node, &sw->sync->model->services) {
+        if (svc->forwarding == LB_FWD_DSR
+            || svc->decision != LB_DECISION_PER_SESSION
+            || !compiler_service_on_switch(svc, sw->dpid)) {
+            continue;
+        }
+        struct sync_meter *m = xzalloc(sizeof *m);
+        m->id = pipeline_meter_id(svc->id);
+        m->flags = OFPMF13_PKTPS;
+        m->n_bands = 1;
+        m->band_type = OFPMBT13_DROP;
+        m->rate = (svc->per_session_rate > 0 ? svc->per_session_rate
+                   : SYNC_METER_RATE_DEFAULT);
+        hmap_insert(meters, &m->node, hash_int(m->id, 0));
+    }
+}
+
+/* Sends 'sw' a meter mod with 'command' for meter 'm' (only its id for a
+ * delete) and remembers it until the next run. */
+static void
+sync_meter_send(struct sync_switch *sw, uint16_t command,
+                const struct sync_meter *m)
+{
+    struct ofputil_meter_band band = {
+        .type = m->band_type,
+        .rate = m->rate,
+        .burst_size = m->burst_size,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = command,
+        .meter = {
+            .meter_id = m->id,
+            .flags = command == OFPMC13_DELETE ? 0 : m->flags,
+            .n_bands = command == OFPMC13_DELETE ? 0 : 1,
+            .bands = &band,
+        },
+    };
+    struct ofpbuf *msg = ofputil_encode_meter_mod(sw->version, &mm);
+    sw->meter_mods = xrealloc(sw->meter_mods, (sw->n_meter_mods + 1)
+                              * sizeof *sw->meter_mods);
+    sw->meter_mods[sw->n_meter_mods++] = (struct sync_meter_mod) {
+        .xid = msg_xid(msg),
+        .meter_id = m->id,
+        .command = command,
+    };
+    sw->n_meter_mods_sent++;
+    ofconn_send(sw->ofconn, msg);
+}
+
+/* Adds to 'sw', or modifies, the meters it should hold and does not, ahead
+ * of the bundle whose flows may use them. */
+static void
+sync_meters_add(struct sync_switch *sw)
+{
+    struct hmap desired = HMAP_INITIALIZER(&desired);
+
+    sw->n_meter_mods = 0;
+    sync_meters_desired(sw, &desired);
+
+    struct sync_meter *m, *next;
+    HMAP_FOR_EACH_SAFE (m, next, node, &desired) {
+        struct sync_meter *have = sync_meter_find(&sw->meters, m->id);
+        if (have && sync_meter_equals(have, m)) {
+            continue;
+        }
+        sync_meter_send(sw, have ? OFPMC13_MODIFY : OFPMC13_ADD, m);
+        if (have) {
+            hmap_remove(&sw->meters, &have->node);
+            free(have);
+        }
+        hmap_remove(&desired, &m->node);
+        hmap_insert(&sw->meters, &m->node, hash_int(m->id, 0));
+    }
+    sync_meters_clear(&desired);
+    hmap_destroy(&desired);
+}
+
+/* Deletes from 'sw' the meters of flowlbd's that it should not hold, once
+ * no flow uses them. */
+static void
+sync_meters_delete(struct sync_switch *sw)
+{
+    struct hmap desired = HMAP_INITIALIZER(&desired);
+    sync_meters_desired(sw, &desired);
+
+    struct sync_meter *m, *next;
+    HMAP_FOR_EACH_SAFE (m, next, node, &sw->meters) {
+        if (!sync_meter_find(&desired, m->id)) {
+            sync_meter_send(sw, OFPMC13_DELETE, m);
+            hmap_remove(&sw->meters, &m->node);
+            free(m);
+        }
+    }
+    sync_meters_clear(&desired);
+    hmap_destroy(&desired);
+}
+
+/* Starts reading the meters 'sw' holds, with its flows and groups. */
+static void
+sync_meters_read(struct sync_switch *sw)
+{
+    sync_meters_clear(&sw->meters);
+    sw->meters_done = false;
+    struct ofpbuf *msg = ofputil_encode_meter_request(
+        sw->version, OFPUTIL_METER_CONFIG, OFPM13_ALL);
+    sw->meters_xid = msg_xid(msg);
+    ofconn_send(sw->ofconn, msg);
+}
+
+/* Adds the meters in flowlbd's range in meter configuration reply 'oh' to
+ * the mirror of 'sw'. */
+static void
+sync_handle_meter_config(struct sync_switch *sw, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 64);
+    for (;;) {
+        struct ofputil_meter_config mc;
+        int error = ofputil_decode_meter_config(&b, &mc, &bands);
+        if (error) {
+            if (error != EOF) {
+                VLOG_WARN_RL(&rl, "%016"PRIx64": bad meter configuration",
+                             sw->dpid);
+            }
+            break;
+        }
+        if (!meter_is_ours(mc.meter_id)
+            || sync_meter_find(&sw->meters, mc.meter_id)) {
+            continue;
+        }
+        struct sync_meter *m = xzalloc(sizeof *m);
+        m->id = mc.meter_id;
+        m->flags = mc.flags;
+        m->n_bands = mc.n_bands;
+        if (mc.n_bands) {
+            m->band_type = mc.bands[0].type;
+            m->rate = mc.bands[0].rate;
+            /* Without OFPMF13_BURST the burst size means nothing, and OVS
+             * reports what it chose. */
+            m->burst_size = (mc.flags & OFPMF13_BURST
+                             ? mc.bands[0].burst_size : 0);
+        }
+        hmap_insert(&sw->meters, &m->node, hash_int(m->id, 0));
+    }
+    ofpbuf_uninit(&bands);
+    if (!ofpmp_more(oh)) {
+        sw->meters_done = true;
+    }
+}
+
+/* Handles error 'oh' if it is about a meter request or meter mod of
+ * 'sw''s and returns true, otherwise returns false. */
+static bool
+sync_meter_error(struct sync_switch *sw, const struct ofp_header *oh)
+{
+    enum ofperr error = ofperr_decode_msg(oh, NULL);
+
+    if (sw->meters_xid && oh->xid == sw->meters_xid) {
+        /* A switch without meters: nothing of flowlbd's to read.  Adding
+         * one will fail and say so. */
+        VLOG_WARN_RL(&rl, "%016"PRIx64": cannot read meters: %s", sw->dpid,
+                     ofperr_to_string(error));
+        sw->meters_xid = 0;
+        sw->meters_done = true;
+        return true;
+    }
+
+    for (size_t i = 0; i < sw->n_meter_mods; i++) {
+        const struct sync_meter_mod *mm = &sw->meter_mods[i];
+        if (mm->xid != oh->xid) {
+            continue;
+        }
+        VLOG_WARN_RL(&rl, "%016"PRIx64": meter %"PRIu32" %s failed: %s",
+                     sw->dpid, mm->meter_id,
+                     (mm->command == OFPMC13_ADD ? "add"
+                      : mm->command == OFPMC13_MODIFY ? "modify" : "delete"),
+                     ofperr_to_string(error));
+        sw->n_meter_failures++;
+        sync_set_error(sw, xasprintf("meter %"PRIu32": %s", mm->meter_id,
+                                     ofperr_to_string(error)));
+        /* What the switch holds is unknown now; the next read tells. */
+        struct sync_meter *m = sync_meter_find(&sw->meters, mm->meter_id);
+        if (m) {
+            hmap_remove(&sw->meters, &m->node);
+            free(m);
+        }
+        return true;
+    }
+    return false;
 }

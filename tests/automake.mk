@@ -18,6 +18,7 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-ofmsg.c \
 	tests/unit/test-ptb.c \
 	tests/unit/test-render.c \
+	tests/unit/test-session.c \
 	tests/unit/test-store.c \
 	tests/unit/test-switch.c
 # UNIT_SRCDIR lets test-neigh find tests/neigh-scapy.py and test-compiler
@@ -39,6 +40,7 @@ TESTSUITE_AT = \
 	tests/services.at \
 	tests/stick.at \
 	tests/nat.at \
+	tests/session.at \
 	tests/daemon.at \
 	tests/ovs-build.at \
 	tests/datapath.at \

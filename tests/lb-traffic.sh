@@ -29,7 +29,10 @@
 #              next flowlbd, and nothing else changes
 #   vswitchd-restart  restarting ovs-vswitchd, plainly and as ovs-ctl does
 #              (ovs-save, flow-restore-wait): flowlbd restores exactly the
-#              same flows and groups, and traffic flows again
+#              same flows, groups and meters, and traffic flows again, to
+#              a DSR service and to a per-session NAT service (whose
+#              table 40 flow uses a meter, which ovs-save must restore
+#              before the flows: ovs-patches/0005)
 #
 # Each check prints "lb-traffic: ok: ..." or "lb-traffic: FAIL: ...";
 # measured numbers are printed as "lb-traffic: SCENARIO: ...".  All of them
@@ -308,6 +311,7 @@ dump_state() {
         -e 's/ (duration|n_packets|n_bytes|idle_age|hard_age|idle_timeout|hard_timeout)=[^,]*,//g' \
         -e 's/^ *//' | sort
     ofctl dump-groups br0 | grep 'group_id=' | sed 's/^ *//' | sort
+    ofctl dump-meters br0 | sed -n 's/^\(meter=\|type=\)/\1/p' | paste -sd' '
 }
 
 # ---------------------------------------------------------------------------
@@ -583,8 +587,29 @@ sync_counter() {
     rest GET /v1/switches/$dpid | jq -r ".sync.$1"
 }
 
+# per_session NAME VIP MEMBER...: JSON of an HTTP service with NAT that
+# decides per session (least-sessions, exact).
+per_session() {
+    printf '{"name": "%s", "vip": "%s", "protocol": "tcp", "ports": [80], "forwarding": "nat", "decision": "per-session", "algorithm": "least-sessions", "members": %s}' \
+        "$1" "$2" "$(shift 2; members_json "$@")"
+}
+
+# per_session_ok WHEN: 10 GETs to the per-session service from c1 are all
+# answered, by s1, s2 and s3 in turn (least-sessions, exact counts).
+per_session_ok() {
+    curls ${net}:200 10 c1 > "$dir/per-session.out"
+    if [ "$(grep -cx -e s1 -e s2 -e s3 "$dir/per-session.out")" = 10 ]; then
+        ok "vswitchd-restart: 10 requests to the per-session service answered $1: $(counts "$dir/per-session.out" s1 s2 s3)"
+    else
+        fail "vswitchd-restart: requests to the per-session service failed $1: $(counts "$dir/per-session.out" s1 s2 s3)"
+    fi
+}
+
 scenario_vswitchd_restart() {
+    service_create "$(per_session sessions ${net}:200 s1 s2 s3)" || return
+    ps_id=$id
     service_create "$(web restart ${net}:100 src-dst-label s1 s2 s3)" || return
+    per_session_ok "before the restarts"
     dump_state > "$dir/dump-before"
     converged() {
         dump_state > "$dir/dump-after" && cmp -s "$dir/dump-before" "$dir/dump-after"
@@ -608,6 +633,7 @@ scenario_vswitchd_restart() {
     else
         fail "vswitchd-restart: requests failed after the restart: $(counts "$dir/restart.out" s1 s2 s3)"
     fi
+    per_session_ok "after the restart"
 
     # The way ovs-ctl restarts it: ovs-save saves the flows and groups and
     # the new ovs-vswitchd waits (flow-restore-wait) until they are back.
@@ -626,8 +652,12 @@ scenario_vswitchd_restart() {
     sh "$dir/restore.sh" > "$dir/restore.log" 2>&1 \
         || fail "vswitchd-restart: restoring the flows failed: $(cat "$dir/restore.log")"
     dump_state > "$dir/dump-restored"
-    cmp -s "$dir/dump-before" "$dir/dump-restored" \
-        || fail "vswitchd-restart: ovs-save did not restore the flows"
+    if cmp -s "$dir/dump-before" "$dir/dump-restored"; then
+        ok "vswitchd-restart: ovs-save restored the same flows, groups and meters"
+    else
+        fail "vswitchd-restart: ovs-save did not restore the flows, groups and meters:"
+        diff "$dir/dump-before" "$dir/dump-restored" | sed 's/^/lb-traffic: /'
+    fi
     ovs-vsctl --no-wait remove open_vswitch . other_config flow-restore-wait
     if wait_until converged; then
         ok "vswitchd-restart: the same flows and groups after an ovs-save restart, $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }') s from the kill"
@@ -643,7 +673,9 @@ scenario_vswitchd_restart() {
     else
         fail "vswitchd-restart: requests failed after the ovs-save restart: $(counts "$dir/restart.out" s1 s2 s3)"
     fi
+    per_session_ok "after the ovs-save restart"
     service_delete $id
+    service_delete $ps_id
 }
 
 # The VIP of the HTTP services, on every server's loopback.

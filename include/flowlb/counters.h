@@ -41,6 +41,17 @@
     COUNTER(health_probes_failed, "health probes that failed or timed out") \
     COUNTER(health_changes, "member health changes")                      \
     COUNTER(health_passive_down, "members taken down by passive detection") \
+    COUNTER(session_packet_ins, "first packets of per-session services' "  \
+            "sessions sent to flowlbd")                                   \
+    COUNTER(sessions_installed, "per-session sessions bound and their "   \
+            "flows installed")                                            \
+    COUNTER(session_removed, "per-session session flows removed")         \
+    COUNTER(session_no_member, "per-session first packets dropped: no "  \
+            "member takes the session")                                   \
+    COUNTER(session_bad, "per-session packet-ins that were no session's " \
+            "first packet (not TCP, UDP or echo; fragments), dropped")    \
+    COUNTER(session_refused, "per-session session flows the switch "     \
+            "refused")                                                    \
     COUNTER(rest_requests, "REST requests")                               \
     COUNTER(rest_errors, "REST requests answered with an error")        \
     COUNTER(rest_changes, "REST requests that changed the services")      \

@@ -57,6 +57,7 @@ main(int argc OVS_UNUSED, char *argv[])
     unit_register_ofmsg();
     unit_register_ptb();
     unit_register_render();
+    unit_register_session();
     unit_register_store();
     unit_register_switch();
 

@@ -20,6 +20,7 @@ void unit_register_neigh(void);
 void unit_register_ofmsg(void);
 void unit_register_ptb(void);
 void unit_register_render(void);
+void unit_register_session(void);
 void unit_register_store(void);
 void unit_register_switch(void);
 
