@@ -705,7 +705,9 @@ scenario_backup() {
 }
 
 # algo_service NAME ALGORITHM EXTRA MEMBERS...: a nat service on the IPv4
-# VIP, tcp 80 to port 8080 of each MEMBER ("HOST" or "HOST:FIELDS").
+# VIP, tcp 80 to port 8080 of each MEMBER ("HOST" or "HOST:FIELDS");
+# forwarding $algo_fwd (default nat).
+algo_fwd=nat
 algo_service() {
     name=$1 algo=$2 extra=$3
     shift 3
@@ -716,7 +718,7 @@ algo_service() {
         members="$members$sep$(member 4 ${m%%:*} "$fields")"
         sep=", "
     done
-    nat_service $name "$(svc_json $name 4 tcp 80 nat "[$members]" "\"algorithm\": \"$algo\"${extra:+, $extra}")"
+    nat_service $name "$(svc_json $name 4 tcp 80 $algo_fwd "[$members]" "\"algorithm\": \"$algo\"${extra:+, $extra}")"
 }
 
 # weights_of HOST...: "HOST=bucket_weight ..." of service $id.
@@ -860,7 +862,13 @@ scenario_fastest() {
     kill_pidfile "$dir/server-s2.pid"
     start_server s2 0.05
     wait_until server_ready s2 || { fail "$t: s2's slow server did not start"; return; }
-    if algo_service $t fastest-response '"health": {"type": "http", "interval": 0.5, "timeout": 0.4, "rise": 1, "fall": 3, "path": "/"}' s1 s2; then
+    # napt: the HTTP probes from br0's address reach the members' port
+    # directly (under nat the members' answers to them go through the
+    # service's conntrack zone, which does not know them: see the nat
+    # scenario's probe check).
+    algo_fwd=napt
+    if algo_service $t fastest-response "\"source\": \"${net4}.206\", \"health\": {\"type\": \"http\", \"interval\": 0.5, \"timeout\": 0.4, \"rise\": 1, \"fall\": 3, \"path\": \"/\"}" s1 s2; then
+        algo_fwd=nat
         t0=$(now)
         rtts() {
             r1=$(mstat s1 rtt_ms) r2=$(mstat s2 rtt_ms)
@@ -882,6 +890,7 @@ scenario_fastest() {
         fi
         svc_delete
     fi
+    algo_fwd=nat
     kill_pidfile "$dir/server-s2.pid"
     start_server s2
     wait_until server_ready s2 || fail "$t: s2's server did not restart"
