@@ -34,6 +34,10 @@
       can come back, then up to 2 s for the answers; prints "answers K
       SOURCES", K the number answered and SOURCES the answers' sources.
 
+  oneway ADDR PORT N TAG
+      N datagrams "QUIET TAG I" from one socket to ADDR:PORT, 1 ms apart,
+      which the member does not answer.
+
   synflood ADDR PORT SECONDS RATE
       Raw TCP SYNs (random source ports, IPv4 or IPv6 by ADDR) to ADDR:PORT
       at about RATE per second for SECONDS; prints "sent N".
@@ -75,6 +79,9 @@ def server(name, tcp_port, udp_port, delay=0.0):
         while True:
             data, addr = udp.recvfrom(65535)
             host, port = peer_of(addr)
+            if data.startswith(b"QUIET"):
+                log("quiet %s %s %d" % (data.split()[1].decode(), host, port))
+                continue
             log("udp %s %d" % (host, port))
             udp.sendto(("%s %s %d\n" % (name, host, port)).encode(), addr)
 
@@ -221,6 +228,14 @@ def burst(addr, port, n):
     log("answers %d %s" % (got, ",".join(sorted(sources))))
 
 
+def oneway(addr, port, n, tag):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    for i in range(n):
+        s.sendto(b"QUIET %s %d\n" % (tag.encode(), i), (addr, port))
+        time.sleep(0.001)
+    log("sent %d" % n)
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -283,6 +298,8 @@ def main():
         udp(args[0], int(args[1]), int(args[2]))
     elif cmd == "burst":
         burst(args[0], int(args[1]), int(args[2]))
+    elif cmd == "oneway":
+        oneway(args[0], int(args[1]), int(args[2]), args[3])
     elif cmd == "synflood":
         synflood(args[0], int(args[1]), float(args[2]), int(args[3]))
     else:

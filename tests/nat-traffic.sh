@@ -21,10 +21,14 @@
 #
 # usage: nat-traffic.sh [SCENARIO...]    (default: all of them, in order)
 #
-#   nat          forwarding nat, IPv4 and IPv6: curl, UDP datagrams, an
-#                iperf3 UDP test and ping through the VIP; the members see
-#                the client's own address and the replies come back from
-#                the VIP
+#   nat          forwarding nat, IPv4 and IPv6: curl, UDP datagrams (one
+#                per socket, a burst from one socket, a one-way flow the
+#                member never answers), an iperf3 UDP test and ping through
+#                the VIP; the members see the client's own address and the
+#                replies come back from the VIP; br0's own address (where
+#                health probes come from) still reaches a member's port
+#                directly; a connection whose first SYN is lost completes
+#                with a retransmitted one (IPv4)
 #   napt         the same with napt: the members see the balancer's
 #                "source" address, from its port range
 #   exhaustion   napt with source_ports of 2 ports and 6 concurrent
@@ -32,20 +36,28 @@
 #                rises, and no untranslated packet reaches the member
 #                (tcpdump on the member)
 #   backup       member s1 with backup s2: s1 drained, then disabled, its
-#                new sessions go to s2 only, s3 keeps its share
-#   least-sessions  connections held on s1 make new ones avoid s1
+#                new sessions go to s2 only, s3 keeps its share; disabling
+#                s1 flushes its conntrack entries, deleting the service
+#                flushes its zone
+#   least-sessions  10 connections held on s1 make new ones avoid s1
 #   least-traffic   a heavy iperf3 UDP flow on one member moves the bucket
-#                weights away from it
-#   weights      weighted-round-robin 3:1 and cost-least-load costs 1:3
-#                shape the spread of new connections
-#   fastest      fastest-response with an HTTP monitor: a member that
-#                answers 50 ms late gets the smaller share
-#   per-session  a SYN flood against a per-session service: packet-ins
-#                stay within the meter and REST keeps answering
+#                weights away from it, and back after the window
+#   weights      weighted-round-robin 3:1 and cost-least-load costs
+#                1:3:infinity shape the spread of new connections; the
+#                infinite-cost member never has a bucket
+#   fastest      fastest-response with an HTTP monitor (napt service): a
+#                member that answers 50 ms late gets the smaller share
+#   per-session  a raw-socket SYN flood (20,000/s for 4 s) against a
+#                per-session service: packet-ins stay within the meter and
+#                REST keeps answering
 #
 # Each check prints "nat-traffic: ok: ..." or "nat-traffic: FAIL: ...";
 # numbers as "nat-traffic: SCENARIO: ...".  A scenario whose feature flowlbd
-# lacks (REST rejects the fields) fails, naming the missing feature.
+# lacks (REST rejects the fields, the switch refuses the service) fails,
+# naming the missing feature.  A daemon that dies fails the run at once.
+# NAT_BY_HAND=1 installs the NAT pipeline by hand instead (below);
+# NAT_DEBUG=FILE sources FILE in the lab after the scenarios; NAT_HOLD=1
+# keeps the lab until $dir/hold is removed.
 #
 # Needs root, network namespaces, veth, python3, curl, iperf3, tcpdump, the
 # patched OVS and flowlbd in PATH (run by hand, it finds them in the source
@@ -538,6 +550,22 @@ basic() {
     else
         fail "$t: dgram: a burst of 20 datagrams from one socket: $(cat "$dir/burst.out") (expected all 20 answered from $vip:7000)"
         dump_nat "$t: burst"
+    fi
+
+    # A one-way UDP flow: 20 datagrams from one socket that the member
+    # never answers (conntrack calls every one of them new).
+    tag1="$mode$fam"
+    in_ns c1 $PYTHON "$helper" oneway $vip 7000 20 $tag1 > /dev/null
+    quiet() { cat "$dir"/server-s*.log | awk -v t=$tag1 '$1 == "quiet" && $2 == t' | wc -l; }
+    all_quiet() { [ "$(quiet)" -ge 20 ]; }
+    wait_for 3 all_quiet
+    got=$(quiet)
+    log "$t: dgram: a one-way flow of 20 datagrams (no answer): $got reached a member ($(cat "$dir"/server-s*.log | awk -v t=$tag1 '$1 == "quiet" && $2 == t { print $3 }' | sort | uniq -c | tr -s ' \n' ' '))"
+    if [ "$got" = 20 ]; then
+        ok "$t: dgram: a one-way flow of 20 datagrams all reached the member"
+    else
+        fail "$t: dgram: only $got of a one-way flow of 20 datagrams reached a member (the rest are ct_state=+new after translation)"
+        dump_nat "$t: one-way"
     fi
 
     # iperf3 UDP through the VIP (its control connection over TCP).
