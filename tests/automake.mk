@@ -48,6 +48,7 @@ TESTSUITE_AT = \
 	tests/ctpolicy.at \
 	tests/stick-traffic.at \
 	tests/health.at \
+	tests/nat-traffic.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -57,6 +58,7 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
 	tests/stick-packets.py tests/health-server.py \
 	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
+	tests/nat-traffic.sh tests/nat-traffic.py \
 	tests/traffic-lib.sh \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \
 	$(wildcard $(srcdir)/tests/golden/*.json $(srcdir)/tests/golden/*.flows)
