@@ -114,6 +114,8 @@ fi
 #   tunnel_push_pop, tunnel_push_pop_ipv6 tests/tunnel-push-pop*.at
 #   ofproto-dpif - select group   the select group tests of ofproto-dpif.at
 #   ptap -                                tests/packet-type-aware.at
+#   ovs-save, ofproto-dpif - conntrack - flush ICMPv6 / a partial flush
+#                           the tests of patches 0005 to 0007
 ovs_keywords='hash_flow_label
 ipip
 ofp-actions
@@ -126,7 +128,10 @@ set_field - tun_src/tun_dst/tun_id
 tunnel_push_pop
 tunnel_push_pop_ipv6
 ofproto-dpif - select group
-ptap -'
+ptap -
+ovs-save
+ofproto-dpif - conntrack - flush ICMPv6
+ofproto-dpif - conntrack - a partial flush'
 
 if [ -n "$ovs_builddir" ] && [ "$ovs_check" != no ]; then
     echo
