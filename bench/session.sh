@@ -338,16 +338,27 @@ done
 # ---------------------------------------------------------------------------
 # Rounds.
 
+# cpu_ticks PIDFILE: the process's user and system CPU time, in clock
+# ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$(cat "$1")/stat"
+}
+hz=$(getconf CLK_TCK)
+
 sport=2000
 : > "$work/results"
 r=1
 while [ $r -le "$ROUNDS" ]; do
     for m in fast exact; do
         pi0=$(counter session_packet_ins)
+        lb0=$(cpu_ticks "$work/flowlbd.pid")
+        vs0=$(cpu_ticks "$work/ovs-vswitchd.pid")
         res=$(client $m $sport "$SESSIONS" "$WINDOW" 2)
+        lb=$(( $(cpu_ticks "$work/flowlbd.pid") - lb0 ))
+        vs=$(( $(cpu_ticks "$work/ovs-vswitchd.pid") - vs0 ))
         sport=$((sport + SESSIONS))
         pi=$(( $(counter session_packet_ins) - pi0 ))
-        echo "$r $m rate $res $pi" >> "$work/results"
+        echo "$r $m rate $res $pi $lb $vs" >> "$work/results"
         log "round $r $m rate: $res (packet-ins $pi)"
         res=$(client $m $sport "$LAT_SESSIONS" 1 2)
         sport=$((sport + LAT_SESSIONS))
@@ -379,6 +390,16 @@ lat_extra=$(echo "$(median p50 exact latency) $(median p50 fast latency)" \
             | awk '{ printf "%.0f", $1 - $2 }')
 printf '\nper-session / datapath-fast: new sessions per second x%s, first-packet round trip x%s (+%s us at the median)\n' \
     "$rate_ratio" "$lat_ratio" "$lat_extra"
+# cpu_per_session METHOD FIELD: CPU microseconds per session of the rate
+# runs, all rounds together (FIELD 6: flowlbd, 7: ovs-vswitchd).
+cpu_per_session() {
+    awk -v m="$1" -v f="$2" -v hz="$hz" -v n="$SESSIONS" \
+        '$2 == m && $3 == "rate" { t += $f; k++ }
+         END { printf "%.0f", t / hz * 1e6 / (k * n) }' "$work/results"
+}
+printf 'CPU per session (rate runs): ovs-vswitchd %s us fast, %s us exact; flowlbd %s us exact (%s us fast)\n' \
+    "$(cpu_per_session fast 7)" "$(cpu_per_session exact 7)" \
+    "$(cpu_per_session exact 6)" "$(cpu_per_session fast 6)"
 printf 'per-session sessions installed: %s, packet-ins: %s, no member: %s, bad: %s\n' \
     "$(counter sessions_installed)" "$(counter session_packet_ins)" \
     "$(counter session_no_member)" "$(counter session_bad)"
