@@ -7,6 +7,9 @@ controller_libflowlb_a_SOURCES = \
 	controller/compiler.c \
 	controller/connmgr.c \
 	controller/counters.c \
+	controller/health.c \
+	controller/health-fsm.c \
+	controller/ctpolicy.c \
 	controller/decider.c \
 	controller/lb.c \
 	controller/lb-algo.c \
@@ -32,6 +35,9 @@ controller_libflowlb_a_SOURCES = \
 	include/flowlb/compiler.h \
 	include/flowlb/connmgr.h \
 	include/flowlb/counters.h \
+	include/flowlb/health.h \
+	include/flowlb/health-fsm.h \
+	include/flowlb/ctpolicy.h \
 	include/flowlb/decider.h \
 	include/flowlb/lb.h \
 	include/flowlb/lb-algo.h \

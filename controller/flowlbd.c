@@ -21,6 +21,8 @@
 #include "flowlb/addr.h"
 #include "flowlb/compiler.h"
 #include "flowlb/connmgr.h"
+#include "flowlb/health.h"
+#include "flowlb/ctpolicy.h"
 #include "flowlb/decider.h"
 #include "flowlb/lb.h"
 #include "flowlb/ofmsg.h"
@@ -48,6 +50,8 @@ VLOG_DEFINE_THIS_MODULE(flowlbd);
 #define DEFAULT_RESOLVE_INTERVAL_MS 30000
 #define DEFAULT_STATS_INTERVAL_MS 1000
 #define DEFAULT_AUDIT_INTERVAL_MS 60000
+#define DEFAULT_OVS_VSCTL "ovs-vsctl"
+#define DEFAULT_CT_DATAPATH "netdev"
 
 struct options {
     char *ofp_listen;           /* NULL: do not listen. */
@@ -60,6 +64,9 @@ struct options {
     int resolve_interval_ms;
     int stats_interval_ms;
     int audit_interval_ms;
+    char *ovsdb;                /* --ovsdb, or NULL. */
+    char *ovs_vsctl;
+    char *ct_datapath;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -92,6 +99,9 @@ parse_options(int argc, char *argv[], struct options *opts)
         OPT_RESOLVE_INTERVAL,
         OPT_STATS_INTERVAL,
         OPT_AUDIT_INTERVAL,
+        OPT_OVSDB,
+        OPT_OVS_VSCTL,
+        OPT_CT_DATAPATH,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -106,6 +116,9 @@ parse_options(int argc, char *argv[], struct options *opts)
         {"resolve-interval", required_argument, NULL, OPT_RESOLVE_INTERVAL},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"audit-interval", required_argument, NULL, OPT_AUDIT_INTERVAL},
+        {"ovsdb", required_argument, NULL, OPT_OVSDB},
+        {"ovs-vsctl", required_argument, NULL, OPT_OVS_VSCTL},
+        {"ct-datapath", required_argument, NULL, OPT_CT_DATAPATH},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -122,6 +135,8 @@ parse_options(int argc, char *argv[], struct options *opts)
     opts->resolve_interval_ms = DEFAULT_RESOLVE_INTERVAL_MS;
     opts->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
     opts->audit_interval_ms = DEFAULT_AUDIT_INTERVAL_MS;
+    opts->ovs_vsctl = xstrdup(DEFAULT_OVS_VSCTL);
+    opts->ct_datapath = xstrdup(DEFAULT_CT_DATAPATH);
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -192,6 +207,28 @@ parse_options(int argc, char *argv[], struct options *opts)
         case OPT_STATS_INTERVAL:
             opts->stats_interval_ms = parse_seconds("--stats-interval",
                                                     optarg, 0.1, 3600);
+            break;
+
+        case OPT_OVSDB:
+            free(opts->ovsdb);
+            opts->ovsdb = *optarg ? xstrdup(optarg) : NULL;
+            break;
+
+        case OPT_OVS_VSCTL:
+            free(opts->ovs_vsctl);
+            opts->ovs_vsctl = xstrdup(optarg);
+            break;
+
+        case OPT_CT_DATAPATH:
+            /* It becomes part of ovs-vsctl arguments and of an
+             * external_ids key, so only a datapath type's characters. */
+            if (!*optarg || optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                                           "0123456789_-")]) {
+                ovs_fatal(0, "--ct-datapath: \"%s\" must be a datapath type "
+                          "such as netdev or system", optarg);
+            }
+            free(opts->ct_datapath);
+            opts->ct_datapath = xstrdup(optarg);
             break;
 
         case 'h':
@@ -273,12 +310,21 @@ usage(void)
            "                            (default: %d)\n"
            "  --audit-interval=SECS     re-read each switch every SECS and\n"
            "                            repair flows changed behind\n"
-           "                            flowlbd's back (default: %d)\n",
+           "                            flowlbd's back (default: %d)\n"
+           "\nConntrack timeout policies (NAT services' timeouts):\n"
+           "  --ovsdb=TARGET            set them in this OVSDB, e.g.\n"
+           "                            unix:/var/run/openvswitch/db.sock;\n"
+           "                            without it the datapath's default\n"
+           "                            conntrack timeouts apply\n"
+           "  --ovs-vsctl=PATH          the ovs-vsctl to run (default: %s)\n"
+           "  --ct-datapath=TYPE        datapath type of the switches\n"
+           "                            (default: %s)\n",
            program_name, program_name, DEFAULT_OFP_LISTEN,
            DEFAULT_PROBE_INTERVAL_MS / 1000, DEFAULT_REST,
            DEFAULT_STATE_FILE, DEFAULT_RESOLVE_INTERVAL_MS / 1000,
            DEFAULT_STATS_INTERVAL_MS / 1000,
-           DEFAULT_AUDIT_INTERVAL_MS / 1000);
+           DEFAULT_AUDIT_INTERVAL_MS / 1000, DEFAULT_OVS_VSCTL,
+           DEFAULT_CT_DATAPATH);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
@@ -293,6 +339,8 @@ struct wiring {
     struct sync *sync;
     struct resolve *resolve;
     struct pmtu *pmtu;
+    struct health *health;
+    struct ctpolicy *ctpolicy;
     struct decider *decider;
 };
 
@@ -303,6 +351,17 @@ model_changed_cb(void *w_)
 {
     struct wiring *w = w_;
     resolve_model_changed(w->resolve);
+    health_model_changed(w->health);
+    decider_model_changed(w->decider);
+    sync_model_changed(w->sync);
+    ctpolicy_model_changed(w->ctpolicy);
+}
+
+/* Health monitors changed a member's health. */
+static void
+health_changed_cb(void *w_)
+{
+    struct wiring *w = w_;
     decider_model_changed(w->decider);
     sync_model_changed(w->sync);
 }
@@ -328,6 +387,14 @@ decorate_service_cb(json_t *j, const struct lb_service *svc, void *w_)
 {
     struct wiring *w = w_;
     sync_decorate_service(j, svc, w->sync);
+    ctpolicy_decorate_service(j, svc, w->ctpolicy);
+}
+
+static void
+decorate_status_cb(json_t *j, void *w_)
+{
+    struct wiring *w = w_;
+    json_object_set_new(j, "ct_policy", ctpolicy_to_json(w->ctpolicy));
 }
 
 static void
@@ -428,11 +495,20 @@ main(int argc, char *argv[])
     w.decider = decider_create(model);
     w.sync = sync_create(base, model, &copts, opts.stats_interval_ms,
                          opts.audit_interval_ms, bucket_mac_cb, &w);
+    w.health = health_create(base, model, opts.stats_interval_ms,
+                             health_changed_cb, &w);
+    struct ctpolicy_options ctp_opts = {
+        .ovsdb = opts.ovsdb,
+        .ovs_vsctl = opts.ovs_vsctl,
+        .datapath = opts.ct_datapath,
+    };
+    w.ctpolicy = ctpolicy_create(base, model, &ctp_opts);
 
     struct rest_hooks rest_hooks = {
         .changed = model_changed_cb,
         .decorate_service = decorate_service_cb,
         .decorate_switch = decorate_switch_cb,
+        .decorate_status = decorate_status_cb,
         .aux = &w,
     };
     struct rest *rest = rest_create(base, &status, model, opts.state_file,
@@ -474,8 +550,10 @@ main(int argc, char *argv[])
     rest_destroy(rest);
     resolve_destroy(w.resolve);
     pmtu_destroy(w.pmtu);
+    health_destroy(w.health);
     decider_destroy(w.decider);
     sync_destroy(w.sync);
+    ctpolicy_destroy(w.ctpolicy);
     switch_registry_destroy(switches);
     lb_model_destroy(model);
     event_free(sigterm);
@@ -489,6 +567,9 @@ main(int argc, char *argv[])
     free(opts.ofp_connect);
     free(opts.rest);
     free(opts.state_file);
+    free(opts.ovsdb);
+    free(opts.ovs_vsctl);
+    free(opts.ct_datapath);
     VLOG_INFO("flowlbd stopped");
     return 0;
 }

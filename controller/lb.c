@@ -2856,6 +2856,10 @@ lb_service_to_json(const struct lb_service *svc)
                             json_integer(reply_bytes));
         json_object_set_new(status, "napt_exhausted",
                             json_integer(napt_exhausted));
+        json_object_set_new(status, "sessions_started",
+                            json_integer(svc->n_sessions_started));
+        json_object_set_new(status, "nat_invalid",
+                            json_integer(svc->n_nat_invalid));
     }
     json_object_set_new(j, "status", status);
 

@@ -133,6 +133,9 @@ get_status(struct rest *rest, struct rest_call *call)
 {
     call->reply.body = render_status(rest->status, &flowlb_counters,
                                      time_wall_msec());
+    if (rest->hooks.decorate_status) {
+        rest->hooks.decorate_status(call->reply.body, rest->hooks.aux);
+    }
 }
 
 /* Services and members. */
@@ -552,6 +555,7 @@ reason_phrase(int status)
     case 409: return "Conflict";
     case 422: return "Unprocessable Entity";
     case 500: return "Internal Server Error";
+    case 507: return "Insufficient Storage";
     default: return status < 500 ? "Client Error" : "Server Error";
     }
 }

@@ -10,6 +10,8 @@ tests_unit_tests_SOURCES = \
 	tests/unit/test-addr.c \
 	tests/unit/test-balance.c \
 	tests/unit/test-compiler.c \
+	tests/unit/test-health-fsm.c \
+	tests/unit/test-ctpolicy.c \
 	tests/unit/test-lb.c \
 	tests/unit/test-lb-algo.c \
 	tests/unit/test-neigh.c \
@@ -43,7 +45,9 @@ TESTSUITE_AT = \
 	tests/ovs-build.at \
 	tests/datapath.at \
 	tests/services-traffic.at \
+	tests/ctpolicy.at \
 	tests/stick-traffic.at \
+	tests/health.at \
 	tests/run-checks.at \
 	tests/bench.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -51,7 +55,7 @@ AUTOM4TE = $(SHELL) $(top_srcdir)/build-aux/missing autom4te
 AUTOTEST = $(AUTOM4TE) -I '$(srcdir)' -l autotest
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/package.m4 \
 	tests/run-checks.sh tests/atlocal.in tests/ipip-traffic.sh \
-	tests/stick-packets.py \
+	tests/stick-packets.py tests/health-server.py \
 	tests/lb-traffic.sh tests/stick-traffic.sh tests/stick-traffic.py \
 	tests/traffic-lib.sh \
 	tests/neigh-scapy.py tests/pmtu-scapy.py tests/fake-api.py \

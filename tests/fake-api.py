@@ -10,7 +10,9 @@ line "METHOD PATH BODY", BODY being the request's JSON compact with sorted
 keys, or "-" when there is none.
 
 The answers are canned, from two services ("web", id 1, IPv6, three
-members; "dns", id 2, IPv4, one member) and two switches, and do not
+members, with the algorithm and health fields of issue 6; "dns", id 2,
+IPv4, one member, as an older flowlbd answers; "napt", id 5, which GET
+finds but the list does not show) and two switches, and do not
 change: a POST answers what it would have created, a PATCH the object
 with the change, a DELETE 204.  It checks what tests need to see refused:
 ports and weights out of range (422), a duplicate name (409), unknown
@@ -59,12 +61,24 @@ SWITCHES = [
 
 
 def member(mid, address, mac, weight, state, smac, source, packets,
-           stick=0):
-    return {"id": mid, "address": address, "mac": mac, "weight": weight,
-            "state": state,
-            "status": {"mac": smac, "mac_source": source,
-                       "packets": packets, "bytes": packets * 100,
-                       "stick_entries": stick}}
+           stick=0, health=None):
+    m = {"id": mid, "address": address, "mac": mac, "weight": weight,
+         "state": state,
+         "status": {"mac": smac, "mac_source": source,
+                    "packets": packets, "bytes": packets * 100,
+                    "stick_entries": stick}}
+    if health:
+        # A flowlbd with NAT, algorithms and health (issue 6): 'health' is
+        # (health, rtt_ms, sessions).
+        m.update({"port": 0, "backup": None, "cost": 1})
+        m["status"].update({
+            "health": health[0], "rtt_ms": health[1],
+            "sessions": health[2], "takes_sessions": health[0] != "down",
+            "health_since": None, "health_reason": None,
+            "health_history": [], "traffic_rate": 0.0,
+            "bucket_weight": 0, "reply_packets": 0, "reply_bytes": 0,
+            "napt_exhausted": 0})
+    return m
 
 
 def counters(**kw):
@@ -79,13 +93,21 @@ SERVICES = [
      "protocol": "tcp", "ports": [80, 443], "key": "src-dst-label",
      "forwarding": "dsr", "persistence": "stateless", "idle_timeout": 300,
      "label_change": "rebalance", "switches": [],
+     "algorithm": "least-sessions", "decision": "datapath-fast",
+     "per_session_rate": 1000, "traffic_metric": "bytes",
+     "traffic_window": 10, "session_weight": 1,
+     "health": {"type": "http", "interval": 2, "timeout": 0.5, "rise": 2,
+                "fall": 3, "port": 0, "path": "/", "expect": 200},
+     "passive_timeout": 0,
      "members": [
          member(1, "2001:db8:f10::21", None, 1, "enabled",
-                "aa:bb:cc:dd:ee:01", "resolved", 10),
+                "aa:bb:cc:dd:ee:01", "resolved", 10,
+                health=("up", 1.25, 0)),
          member(2, "2001:db8:f10::22", "aa:bb:cc:dd:ee:02", 2, "drain",
-                "aa:bb:cc:dd:ee:02", "configured", 5),
+                "aa:bb:cc:dd:ee:02", "configured", 5,
+                health=("unknown", None, 0)),
          member(3, "2001:db8:f10::23", None, 1, "disabled",
-                None, "unresolved", 0)],
+                None, "unresolved", 0, health=("down", None, 0))],
      "status": dict(counters(fragments=4, ptb_broadcast=1),
                     packets=15, bytes=1500, members_active=2,
                     switches=[{"dpid": "00000000000000b0",
@@ -113,6 +135,40 @@ SERVICES = [
 ]
 
 
+# Found by name or id but not listed, so that the tables of the listed
+# services stay as they are: a NAPT service with every field of issue 6.
+HIDDEN_SERVICES = [
+    {"id": 5, "name": "napt", "vip": "192.0.2.100", "family": "ipv4",
+     "protocol": "tcp", "ports": [80], "key": "5tuple",
+     "forwarding": "napt", "persistence": "stateless", "idle_timeout": 300,
+     "label_change": "rebalance", "source": "192.0.2.200",
+     "source_ports": [2000, 3000],
+     "timeouts": {"tcp": 3600, "udp": 30, "icmp": 60},
+     "algorithm": "fastest-response", "decision": "per-session",
+     "per_session_rate": 50, "traffic_metric": "packets",
+     "traffic_window": 30, "session_weight": 2,
+     "health": {"type": "tcp", "interval": 0.5, "timeout": 0.25,
+                "rise": 1, "fall": 2, "port": 8080},
+     "passive_timeout": 30, "switches": [],
+     "members": [
+         member(1, "192.0.2.21", None, 1, "enabled", "aa:bb:cc:dd:ee:21",
+                "resolved", 40, 4, health=("up", 0.42, 4)),
+         member(2, "192.0.2.22", None, 1, "enabled", "aa:bb:cc:dd:ee:22",
+                "resolved", 0, 0, health=("down", None, 0))],
+     "status": dict(counters(stick_entries=4), packets=40, bytes=4000,
+                    members_active=1, sessions=4, sessions_started=9,
+                    reply_packets=38, reply_bytes=3800, napt_exhausted=1,
+                    nat_invalid=2, switches=[]),
+     "openflow": {"cookie": "0xf1b0000000050000",
+                  "cookie_mask": "0xffffffffffff0000",
+                  "tables": [0, 40, 41, 42, 43, 45],
+                  "groups": {"5tuple": 82, "fragments": 83},
+                  "ct_zone": 3, "ct_zone_snat": 32771, "meter": 5,
+                  "stick_cookie": "0xf1b1030000050000",
+                  "stick_cookie_mask": "0xffff00ffffff0000"}},
+]
+
+
 class Refused(Exception):
     def __init__(self, status, field, message):
         super().__init__(message)
@@ -120,7 +176,7 @@ class Refused(Exception):
 
 
 def find_service(name):
-    for svc in SERVICES:
+    for svc in SERVICES + HIDDEN_SERVICES:
         if name in (str(svc["id"]), svc["name"]):
             return copy.deepcopy(svc)
     raise Refused(404, None, 'no service "%s"' % name)

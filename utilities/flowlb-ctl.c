@@ -527,9 +527,19 @@ table_add_pair(struct table *t, const char *key, char *value)
 /* Rendering the API's objects. */
 
 static const char *const member_headings[] = {
-    "ID", "ADDRESS", "MAC", "SOURCE", "WEIGHT", "STATE", "PACKETS", "BYTES",
-    "STICK",
+    "ID", "ADDRESS", "MAC", "SOURCE", "WEIGHT", "STATE", "HEALTH", "PACKETS",
+    "BYTES", "STICK", "SESS", "RTT",
 };
+
+/* "1.25ms" for a member's status.rtt_ms, "-" if unknown. */
+static char *
+rtt_cell(const json_t *status)
+{
+    json_t *rtt = json_object_get(status, "rtt_ms");
+    return (json_is_number(rtt)
+            ? xasprintf("%.3gms", json_number_value(rtt))
+            : xstrdup("-"));
+}
 
 /* Prints the members in the JSON array 'members' as a table. */
 static void
@@ -552,9 +562,12 @@ print_members(const json_t *members, const char *indent)
         table_add(&t, field(status, "mac_source"));
         table_add(&t, field(m, "weight"));
         table_add(&t, field(m, "state"));
+        table_add(&t, field(status, "health"));
         table_add(&t, field(status, "packets"));
         table_add(&t, field(status, "bytes"));
         table_add(&t, field(status, "stick_entries"));
+        table_add(&t, field(status, "sessions"));
+        table_add(&t, rtt_cell(status));
     }
     table_print(&t, indent);
     table_destroy(&t);
@@ -641,11 +654,95 @@ openflow_summary(const json_t *svc)
         free(s);
         s = next;
     }
+    static const char *const extras[][2] = {
+        { "ct_zone", "ct zone" }, { "ct_zone_snat", "snat zone" },
+        { "meter", "meter" },
+    };
+    for (size_t i = 0; i < sizeof extras / sizeof *extras; i++) {
+        json_t *v = json_object_get(of, extras[i][0]);
+        if (v) {
+            char *c = cell(v, "-");
+            char *next = xasprintf("%s, %s %s", s, extras[i][1], c);
+            free(c);
+            free(s);
+            s = next;
+        }
+    }
     free(cookie);
     free(mask);
     free(tables);
     free(g);
     return s;
+}
+
+/* "http port 0 path / expect 200, every 2 s, timeout 1 s, rise 2, fall 3"
+ * for health monitor 'health', "none" for null, "-" if missing. */
+static char *
+health_summary(const json_t *health)
+{
+    if (!health) {
+        return xstrdup("-");
+    } else if (!json_is_object(health)) {
+        return xstrdup("none");
+    }
+
+    char *type = field(health, "type");
+    char *s = xstrdup(type);
+    static const char *const extras[] = { "port", "path", "expect" };
+    for (size_t i = 0; i < sizeof extras / sizeof *extras; i++) {
+        json_t *v = json_object_get(health, extras[i]);
+        if (v) {
+            char *c = cell(v, "-");
+            char *next = xasprintf("%s %s %s", s, extras[i], c);
+            free(c);
+            free(s);
+            s = next;
+        }
+    }
+    char *interval = field(health, "interval");
+    char *timeout_s = field(health, "timeout");
+    char *rise = field(health, "rise");
+    char *fall = field(health, "fall");
+    char *result = xasprintf("%s, every %s s, timeout %s s, rise %s, "
+                             "fall %s", s, interval, timeout_s, rise, fall);
+    free(type);
+    free(s);
+    free(interval);
+    free(timeout_s);
+    free(rise);
+    free(fall);
+    return result;
+}
+
+/* "tcp 86400 s, udp 60 s, icmp 60 s" for 'timeouts'. */
+static char *
+timeouts_summary(const json_t *timeouts)
+{
+    char *s = xstrdup("");
+    const char *key;
+    json_t *value;
+
+    json_object_foreach ((json_t *) timeouts, key, value) {
+        char *v = cell(value, "-");
+        char *next = xasprintf("%s%s%s %s s", s, s[0] ? ", " : "", key, v);
+        free(v);
+        free(s);
+        s = next;
+    }
+    if (!s[0]) {
+        free(s);
+        s = xstrdup("-");
+    }
+    return s;
+}
+
+/* Adds the pair 'name': 'object''s 'name' to 't' if 'object' has it. */
+static void
+table_add_present(struct table *t, const json_t *object, const char *name)
+{
+    if (json_object_get(object, name)) {
+        table_add_pair(t, name, field(object, name));
+    }
 }
 
 /* Prints the fields of service 'svc', one per line, then its members. */
@@ -667,6 +764,32 @@ print_service(const json_t *svc)
     table_add_pair(&t, "persistence", field(svc, "persistence"));
     table_add_pair(&t, "idle_timeout", field(svc, "idle_timeout"));
     table_add_pair(&t, "label_change", field(svc, "label_change"));
+    if (json_object_get(svc, "source")) {
+        table_add_pair(&t, "source", field(svc, "source"));
+        json_t *sp = json_object_get(svc, "source_ports");
+        table_add_pair(&t, "source_ports", (
+                           json_array_size(sp) == 2
+                           ? xasprintf("%" JSON_INTEGER_FORMAT "-%"
+                                       JSON_INTEGER_FORMAT,
+                                       json_integer_value(
+                                           json_array_get(sp, 0)),
+                                       json_integer_value(
+                                           json_array_get(sp, 1)))
+                           : cell(sp, "-")));
+    }
+    if (json_object_get(svc, "timeouts")) {
+        table_add_pair(&t, "timeouts", timeouts_summary(
+                           json_object_get(svc, "timeouts")));
+    }
+    table_add_pair(&t, "algorithm", field(svc, "algorithm"));
+    table_add_pair(&t, "decision", field(svc, "decision"));
+    table_add_pair(&t, "per_session_rate", field(svc, "per_session_rate"));
+    table_add_pair(&t, "traffic_metric", field(svc, "traffic_metric"));
+    table_add_pair(&t, "traffic_window", field(svc, "traffic_window"));
+    table_add_pair(&t, "session_weight", field(svc, "session_weight"));
+    table_add_pair(&t, "health",
+                   health_summary(json_object_get(svc, "health")));
+    table_add_pair(&t, "passive_timeout", field(svc, "passive_timeout"));
     table_add_pair(&t, "switches",
                    cell(json_object_get(svc, "switches"), "all"));
     table_add_pair(&t, "members", members_summary(svc));
@@ -678,6 +801,13 @@ print_service(const json_t *svc)
                    field(status, "label_change_drops"));
     table_add_pair(&t, "ptb_delivered", field(status, "ptb_delivered"));
     table_add_pair(&t, "ptb_broadcast", field(status, "ptb_broadcast"));
+    static const char *const nat_counters[] = {
+        "sessions", "sessions_started", "reply_packets", "reply_bytes",
+        "napt_exhausted", "nat_invalid",
+    };
+    for (size_t i = 0; i < sizeof nat_counters / sizeof *nat_counters; i++) {
+        table_add_present(&t, status, nat_counters[i]);
+    }
     table_add_pair(&t, "sync", sync_summary(svc));
     table_add_pair(&t, "openflow", openflow_summary(svc));
     table_print(&t, "");
@@ -817,6 +947,11 @@ enum field_type {
     FT_INTEGER_LIST,            /* Comma-separated: JSON list of numbers. */
     FT_STRING_LIST,             /* Comma-separated: JSON list of strings. */
     FT_NULLABLE_STRING,         /* JSON string, or null for "". */
+    FT_NULLABLE_INTEGER,        /* JSON number, or null for "". */
+    FT_NUMBER,                  /* JSON number, or the string "infinity". */
+    FT_OBJECT,                  /* "KEY:VALUE,...": JSON object; "" or
+                                 * "none": null; a first item without ':'
+                                 * is the "type". */
 };
 
 struct field_spec {
@@ -834,6 +969,17 @@ static const struct field_spec service_fields[] = {
     { "persistence", FT_STRING },
     { "idle_timeout", FT_INTEGER },
     { "label_change", FT_STRING },
+    { "source", FT_STRING },
+    { "source_ports", FT_INTEGER_LIST },
+    { "timeouts", FT_OBJECT },
+    { "algorithm", FT_STRING },
+    { "decision", FT_STRING },
+    { "per_session_rate", FT_INTEGER },
+    { "traffic_metric", FT_STRING },
+    { "traffic_window", FT_INTEGER },
+    { "session_weight", FT_INTEGER },
+    { "health", FT_OBJECT },
+    { "passive_timeout", FT_INTEGER },
     { "switches", FT_STRING_LIST },
     { NULL, FT_STRING },
 };
@@ -843,6 +989,9 @@ static const struct field_spec member_fields[] = {
     { "mac", FT_NULLABLE_STRING },
     { "weight", FT_INTEGER },
     { "state", FT_STRING },
+    { "port", FT_INTEGER },
+    { "backup", FT_NULLABLE_INTEGER },
+    { "cost", FT_NUMBER },
     { NULL, FT_STRING },
 };
 
@@ -864,6 +1013,66 @@ parse_integer(const char *s, json_int_t *value)
     }
     *value = v;
     return true;
+}
+
+/* Returns the JSON of 's': an integer or a number if it is one, else a
+ * string. */
+static json_t *
+scalar_value(const char *s)
+{
+    json_int_t n;
+    char *end;
+
+    if (parse_integer(s, &n)) {
+        return json_integer(n);
+    }
+    errno = 0;
+    double d = strtod(s, &end);
+    if (!errno && s[0] && !*end && (isdigit((unsigned char) s[0])
+                                   || s[0] == '.' || s[0] == '-')) {
+        return json_real(d);
+    }
+    return json_string(s);
+}
+
+/* Parses FT_OBJECT value 'value' ("KEY:VALUE,..."; "" or "none": null) of
+ * argument 'arg'. */
+static json_t *
+parse_object(const char *arg, const char *value)
+{
+    if (!value[0] || !strcmp(value, "none")) {
+        return json_null();
+    }
+
+    json_t *object = json_object();
+    char *copy = xstrdup(value);
+    char *save = NULL;
+    bool first = true;
+
+    for (char *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save), first = false) {
+        char *colon = strchr(item, ':');
+        const char *key = item;
+        const char *v;
+
+        if (colon) {
+            *colon = '\0';
+            v = colon + 1;
+        } else if (first) {
+            key = "type";
+            v = item;
+        } else {
+            ctl_fatal(CTL_USAGE, "%s: %s: expected KEY:VALUE", arg, item);
+        }
+        if (!key[0]) {
+            ctl_fatal(CTL_USAGE, "%s: empty key", arg);
+        } else if (json_object_get(object, key)) {
+            ctl_fatal(CTL_USAGE, "%s: %s given twice", arg, key);
+        }
+        json_object_set_new(object, key, scalar_value(v));
+    }
+    free(copy);
+    return object;
 }
 
 /* Returns the JSON value of 'arg' ("FIELD=VALUE") for 'spec' and stores
@@ -904,6 +1113,29 @@ parse_field(const char *arg, const struct field_spec *specs,
         return json_string(value);
     case FT_NULLABLE_STRING:
         return value[0] ? json_string(value) : json_null();
+    case FT_NULLABLE_INTEGER:
+    case FT_NUMBER: {
+        json_int_t n;
+        if (!value[0] && spec->type == FT_NULLABLE_INTEGER) {
+            return json_null();
+        } else if (spec->type == FT_NUMBER && !strcmp(value, "infinity")) {
+            return json_string(value);
+        } else if (spec->type == FT_NULLABLE_INTEGER
+                   && parse_integer(value, &n)) {
+            return json_integer(n);
+        }
+        json_t *number = scalar_value(value);
+        if (spec->type == FT_NUMBER && json_is_number(number)) {
+            return number;
+        }
+        json_decref(number);
+        ctl_fatal(CTL_USAGE, "%s: %s must be %s", arg, spec->name,
+                  (spec->type == FT_NUMBER
+                   ? "a number or \"infinity\""
+                   : "an integer, or empty for none"));
+    }
+    case FT_OBJECT:
+        return parse_object(arg, value);
     case FT_INTEGER: {
         json_int_t n;
         if (!parse_integer(value, &n)) {
@@ -1233,7 +1465,40 @@ print_session_summary(const json_t *svc)
     free(broadcast);
 }
 
-/* Prints service 'svc' for "show": a four-line summary, then its members,
+/* Prints, for "show", how service 'svc' forwards and balances and how it
+ * checks its members' health. */
+static void
+print_balance_summary(const json_t *svc)
+{
+    char *forwarding = field(svc, "forwarding");
+    json_t *source = json_object_get(svc, "source");
+    json_t *passive = json_object_get(svc, "passive_timeout");
+
+    printf("  %s", forwarding);
+    if (json_is_string(source)) {
+        printf(" from %s", json_string_value(source));
+    }
+    /* An older flowlbd has none of the rest. */
+    if (json_object_get(svc, "algorithm")) {
+        char *algorithm = field(svc, "algorithm");
+        char *decision = field(svc, "decision");
+        char *health = health_summary(json_object_get(svc, "health"));
+
+        printf(", algorithm %s, decision %s, health %s", algorithm, decision,
+               health);
+        free(algorithm);
+        free(decision);
+        free(health);
+    }
+    if (json_integer_value(passive) > 0) {
+        printf(", passive timeout %" JSON_INTEGER_FORMAT " s",
+               json_integer_value(passive));
+    }
+    putchar('\n');
+    free(forwarding);
+}
+
+/* Prints service 'svc' for "show": a five-line summary, then its members,
  * indented. */
 static void
 print_service_summary(const json_t *svc)
@@ -1254,6 +1519,7 @@ print_service_summary(const json_t *svc)
            id, name, vip, protocol, ports, key);
     printf("  switches %s, members %s, packets %s, bytes %s\n",
            switches, members, packets, bytes);
+    print_balance_summary(svc);
     print_session_summary(svc);
     char *sync = sync_summary(svc);
     char *openflow = openflow_summary(svc);
@@ -1359,9 +1625,19 @@ Services (SERVICE is a service's id or name):\n\
   service-set SERVICE FIELD=VALUE...      change fields of a service\n\
   service-del SERVICE                     delete a service\n\
   service fields: protocol=tcp|udp|any ports=80,443\n\
-    key=src-label|src-dst-label|5tuple|src forwarding=dsr\n\
+    key=src-label|src-dst-label|5tuple|src forwarding=dsr|nat|napt\n\
     persistence=stateless|stateful idle_timeout=SECONDS\n\
     label_change=follow|drop|rebalance\n\
+    source=ADDRESS source_ports=MIN,MAX (napt)\n\
+    timeouts=tcp:SECS,udp:SECS,icmp:SECS (nat, napt)\n\
+    algorithm=round-robin|weighted-round-robin|least-sessions|\n\
+      least-traffic|weighted-least-load|fastest-response|\n\
+      cost-least-load|cost-least-traffic\n\
+    decision=datapath-fast|per-session\n\
+    per_session_rate=N traffic_metric=bytes|packets traffic_window=SECS\n\
+    session_weight=N passive_timeout=SECS\n\
+    health=icmp|tcp|http[,interval:SECS,timeout:SECS,rise:N,fall:N,\n\
+      port:PORT,path:PATH,expect:STATUS] (health= or health=none: none)\n\
     switches=DPID,DPID name=NAME vip=VIP (service-set only)\n\
 \n\
 Members (MEMBER is a member's id or address):\n\
@@ -1370,7 +1646,8 @@ Members (MEMBER is a member's id or address):\n\
   member-set SERVICE MEMBER FIELD=VALUE...  change fields of a member\n\
   member-del SERVICE MEMBER               delete a member\n\
   member fields: weight=N mac=MAC (mac= clears it)\n\
-    state=enabled|disabled|drain\n\
+    state=enabled|disabled|drain port=PORT (nat, napt)\n\
+    backup=MEMBER-ID (backup= clears it) cost=NUMBER|infinity\n\
 \n\
 Everything else:\n\
   show                                    status, switches, services\n\

@@ -36,6 +36,11 @@
     COUNTER(ptb_bad, "malformed ICMP too-big messages, dropped")          \
     COUNTER(ptb_dropped, "ICMP too-big messages dropped: no member, "     \
             "switch gone or too many lookups")                            \
+    COUNTER(health_probes, "health probes sent")                          \
+    COUNTER(health_probes_ok, "health probes that succeeded")             \
+    COUNTER(health_probes_failed, "health probes that failed or timed out") \
+    COUNTER(health_changes, "member health changes")                      \
+    COUNTER(health_passive_down, "members taken down by passive detection") \
     COUNTER(session_packet_ins, "first packets of per-session services' "  \
             "sessions sent to flowlbd")                                   \
     COUNTER(sessions_installed, "per-session sessions bound and their "   \

@@ -325,7 +325,7 @@ struct lb_model {
  * offending field (e.g. "members[2].weight", or NULL) and a message that
  * names the allowed values. */
 struct lb_error {
-    int status;                 /* 400, 404, 409, 422. */
+    int status;                 /* 400, 404, 409, 422, 507. */
     char *field;
     char *message;
 };

@@ -35,6 +35,9 @@ struct rest_hooks {
     /* The same for a switch's view (GET /v1/switches/{dpid}). */
     void (*decorate_switch)(json_t *switch_json, uint64_t dpid, void *aux);
 
+    /* The same for GET /v1/status. */
+    void (*decorate_status)(json_t *status_json, void *aux);
+
     void *aux;
 };
 

@@ -49,6 +49,8 @@ main(int argc OVS_UNUSED, char *argv[])
     unit_register_addr();
     unit_register_balance();
     unit_register_compiler();
+    unit_register_health_fsm();
+    unit_register_ctpolicy();
     unit_register_lb();
     unit_register_lb_algo();
     unit_register_neigh();

@@ -12,6 +12,8 @@
 void unit_register_addr(void);
 void unit_register_balance(void);
 void unit_register_compiler(void);
+void unit_register_health_fsm(void);
+void unit_register_ctpolicy(void);
 void unit_register_lb(void);
 void unit_register_lb_algo(void);
 void unit_register_neigh(void);
