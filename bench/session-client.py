@@ -8,8 +8,10 @@ keeping up to WINDOW of them in flight: each is a new socket bound to its
 port that sends one datagram to VIP:PORT and waits, up to TIMEOUT seconds,
 for the echo.  A session is done when its echo arrives, lost when it does
 not.  With RATE (sessions per second), new sessions start no faster than
-that: an offered load, rather than as fast as the window allows.  Prints one line of JSON: sessions done and lost, the elapsed time
-from the first send to the last answer (or timeout), the rate of done
+that: an offered load, rather than as fast as the window allows.
+
+Prints one line of JSON: sessions done and lost, the elapsed time from
+the first send to the last answer (or timeout), the rate of done
 sessions, and the round trip of the first datagram (microseconds: p50,
 p90, p99, max).
 """

@@ -304,7 +304,8 @@ members() {
 # in sync.
 service() {
     body=$(jq -n -c --arg name "$1" --arg vip "$(vip "$1")" \
-               --argjson port $port --argjson m "$(members $1)" --argjson x "$2" \
+               --argjson port $port --argjson m "$(members $1)" \
+               --argjson x "$2" \
                '{name: $name, vip: $vip, protocol: "udp", ports: [$port],
                  forwarding: "nat", algorithm: "least-sessions",
                  members: $m} + $x')
@@ -388,8 +389,9 @@ lat_ratio=$(echo "$(median p50 exact latency) $(median p50 fast latency)" \
             | awk '{ printf "%.2f", $1 / $2 }')
 lat_extra=$(echo "$(median p50 exact latency) $(median p50 fast latency)" \
             | awk '{ printf "%.0f", $1 - $2 }')
-printf '\nper-session / datapath-fast: new sessions per second x%s, first-packet round trip x%s (+%s us at the median)\n' \
-    "$rate_ratio" "$lat_ratio" "$lat_extra"
+printf '\nper-session / datapath-fast: new sessions per second x%s, %s\n' \
+    "$rate_ratio" \
+    "first-packet round trip x$lat_ratio (+$lat_extra us at the median)"
 # cpu_per_session METHOD FIELD: CPU microseconds per session of the rate
 # runs, all rounds together (FIELD 6: flowlbd, 7: ovs-vswitchd).
 cpu_per_session() {
