@@ -664,13 +664,15 @@ ctpolicy_spawn(struct ctpolicy *cp, enum ctpolicy_step step,
 
     /* posix_spawn() is fork() and exec() without the hazards of running
      * code in a forked copy of an event loop.  The child gets /dev/null as
-     * stdin and the pipe as stdout and stderr; the pipe's ends are
-     * close-on-exec, the duplicates are not. */
+     * stdin and the pipe as stdout and stderr. */
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    /* Nor does it need flowlbd's log file or OVS's internal pipes, which
+     * are not close-on-exec. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid;
     int error = posix_spawnp(&pid, cp->ovs_vsctl, &fa, NULL, argv.names,
                              environ);

@@ -2408,7 +2408,7 @@ member_config_to_json(const struct lb_member *m, bool with_id)
                         m->backup ? json_integer(m->backup) : json_null());
     json_object_set_new(j, "cost",
                         (isinf(m->cost) ? json_string("infinity")
-                         : m->cost == (json_int_t) m->cost
+                         : m->cost < 1e15 && m->cost == floor(m->cost)
                          ? json_integer(m->cost)
                          : json_real(m->cost)));
     return j;

@@ -683,7 +683,10 @@ rest_request_cb(struct evhttp_request *req, void *rest_)
         return;
     }
 
-    char *text = json_dumps(reply->body, JSON_INDENT(2) | JSON_SORT_KEYS);
+    /* 15 digits, so that 0.1 s reads 0.1 rather than
+     * 0.10000000000000001. */
+    char *text = json_dumps(reply->body, (JSON_INDENT(2) | JSON_SORT_KEYS
+                                          | JSON_REAL_PRECISION(15)));
     struct evbuffer *buf = evbuffer_new();
     evbuffer_add_printf(buf, "%s\n", text);
     evhttp_add_header(headers, "Content-Type", "application/json");

@@ -379,7 +379,8 @@ print_json(const json_t *json)
 {
     if (json) {
         char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS
-                                | JSON_ENCODE_ANY);
+                                | JSON_ENCODE_ANY
+                                | JSON_REAL_PRECISION(15));
 
         puts(text);
         free(text);

@@ -1136,6 +1136,21 @@ test_nat_defaults(void)
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "cost")),
                            "infinity");
     json_decref(j);
+    /* Whole costs are integers, others (huge ones too) reals. */
+    CU_ASSERT_EQUAL(try_member(model, nat, "PATCH", member(nat, 2),
+                               "{\"cost\": 1e20}", field), 0);
+    j = lb_member_to_json(member(nat, 2));
+    CU_ASSERT_TRUE(json_is_real(json_object_get(j, "cost")));
+    CU_ASSERT_EQUAL(json_real_value(json_object_get(j, "cost")), 1e20);
+    json_decref(j);
+    j = lb_member_to_json(member(nat, 1));
+    CU_ASSERT_TRUE(json_is_real(json_object_get(j, "cost")));
+    json_decref(j);
+    CU_ASSERT_EQUAL(try_member(model, nat, "PATCH", member(nat, 1),
+                               "{\"cost\": 4.0}", field), 0);
+    j = lb_member_to_json(member(nat, 1));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "cost")), 4);
+    json_decref(j);
     j = lb_service_to_json(nat);
     text = json_dumps(json_object_get(j, "health"), JSON_SORT_KEYS);
     CU_ASSERT_STRING_EQUAL(text, "{\"fall\": 1, \"interval\": 0.5, "
