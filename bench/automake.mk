@@ -10,7 +10,8 @@ bench_odp_bench_LDADD = $(OVS_LIBS)
 bench_odp_bench_DEPENDENCIES = $(OVS_LIBOPENVSWITCH)
 
 EXTRA_DIST += bench/odp-actions.sh bench/megaflows.sh bench/services.sh \
-	bench/services-client.py bench/stick.sh bench/stick-gen.py
+	bench/services-client.py bench/stick.sh bench/stick-gen.py \
+	bench/session.sh bench/session-client.py
 
 bench: bench/odp-bench
 	ODP_BENCH='$(abs_builddir)/bench/odp-bench' \
@@ -29,3 +30,9 @@ bench-stick: controller/flowlbd
 	OVS_BUILDDIR='$(OVS_BUILDDIR)' FLOWLBD='$(abs_builddir)/controller/flowlbd' \
 		$(SHELL) $(srcdir)/bench/stick.sh
 .PHONY: bench-stick
+
+# Needs root and network namespaces; about 15 seconds.
+bench-session: controller/flowlbd
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' FLOWLBD='$(abs_builddir)/controller/flowlbd' \
+		$(SHELL) $(srcdir)/bench/session.sh
+.PHONY: bench-session

@@ -131,12 +131,15 @@ service_get(struct balance *b, const struct lb_service *svc)
 }
 
 /* Load-based algorithms set weights every run; the round robins keep the
- * configured ones (the compiler reads those itself). */
+ * configured ones (the compiler reads those itself).  A per-session
+ * service has no group: flowlbd picks each session's member itself
+ * (decider.h), so its weights would only recompile it every run. */
 static bool
 weights_are_live(const struct lb_service *svc)
 {
     return (svc->algorithm != LB_ALGO_ROUND_ROBIN
-            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN);
+            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN
+            && svc->decision != LB_DECISION_PER_SESSION);
 }
 
 /* The load the next interval's new sessions are expected to add, in the

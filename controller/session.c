@@ -641,11 +641,25 @@ session_forget_stale(struct session_table *t, const struct lb_model *model)
 {
     bool forgot = false;
 
-    struct session *s, *next;
-    HMAP_FOR_EACH_SAFE (s, next, client_node, &t->by_client) {
-        if (!service_is_per_session(model, s->service_id)) {
-            session_delete(t, s);
-            forgot = true;
+    /* Every session is counted, so the counts name every service with
+     * sessions: most model changes find none stale and cost no walk over
+     * the sessions. */
+    bool any_stale = false;
+    const struct session_count *c;
+    HMAP_FOR_EACH (c, node, &t->counts) {
+        if (!service_is_per_session(model, c->service_id)) {
+            any_stale = true;
+            break;
+        }
+    }
+
+    if (any_stale) {
+        struct session *s, *next;
+        HMAP_FOR_EACH_SAFE (s, next, client_node, &t->by_client) {
+            if (!service_is_per_session(model, s->service_id)) {
+                session_delete(t, s);
+                forgot = true;
+            }
         }
     }
 

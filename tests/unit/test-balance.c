@@ -128,6 +128,31 @@ test_round_robin_not_live(void)
     lb_model_destroy(model);
 }
 
+/* A per-session service has no group: no weights, no recompile, but its
+ * traffic rates are measured for least-traffic's exact picks. */
+static void
+test_per_session_not_live(void)
+{
+    struct lb_model *model = lb_model_create();
+    struct lb_service *svc = make_service(model, LB_ALGO_LEAST_SESSIONS);
+    struct balance *b = balance_create();
+
+    svc->forwarding = LB_FWD_NAT;
+    svc->decision = LB_DECISION_PER_SESSION;
+    svc->traffic_metric = LB_TRAFFIC_PACKETS;
+    nth(svc, 0)->n_stick_entries = 100;
+    balance_run(b, model, 0);
+    nth(svc, 0)->n_packets = 500;
+    uint64_t generation = svc->generation;
+    CU_ASSERT_EQUAL(balance_run(b, model, 1000), 0);
+    CU_ASSERT_EQUAL(svc->generation, generation);
+    CU_ASSERT_EQUAL(nth(svc, 1)->bucket_weight, 0);
+    CU_ASSERT(nth(svc, 0)->traffic_rate > 0);
+
+    balance_destroy(b);
+    lb_model_destroy(model);
+}
+
 /* Deleting a member or a service while balance remembers it. */
 static void
 test_forget(void)
@@ -157,6 +182,8 @@ unit_register_balance(void)
         { "least-traffic from byte counters", test_least_traffic },
         { "round robins keep configured weights",
           test_round_robin_not_live },
+        { "per-session services have no weights",
+          test_per_session_not_live },
         { "deleted members and services", test_forget },
         CU_TEST_INFO_NULL,
     };
