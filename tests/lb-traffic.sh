@@ -84,18 +84,6 @@ host_addr() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# wait_until CMD...: polls CMD every 0.1 s for up to 30 s.
-wait_until() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -ge 300 ]; then
-            return 1
-        fi
-        sleep 0.1
-    done
-}
-
 check_machine iperf3
 
 # ---------------------------------------------------------------------------

@@ -47,6 +47,9 @@
 #                infinite-cost member never has a bucket
 #   fastest      fastest-response with an HTTP monitor (napt service): a
 #                member that answers 50 ms late gets the smaller share
+#   passive      passive detection (no monitor, passive_timeout 2): a
+#                member that receives but no longer answers the clients
+#                goes down, new sessions go to the other one
 #   per-session  a raw-socket SYN flood (20,000/s for 4 s) against a
 #                per-session service: packet-ins stay within the meter and
 #                REST keeps answering
@@ -71,7 +74,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 . "$srcdir/tests/traffic-lib.sh"
 log_prefix=nat-traffic
 
-all_scenarios="nat napt exhaustion backup least-sessions least-traffic weights fastest per-session"
+all_scenarios="nat napt exhaustion backup least-sessions least-traffic weights fastest passive per-session"
 parse_scenarios "$all_scenarios" "$@"
 find_programs
 helper=$srcdir/tests/nat-traffic.py
@@ -113,22 +116,6 @@ in_ns() { h=$1; shift; ip netns exec "$tag-$h" "$@"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds, for up
-# to SECS seconds.
-wait_for() {
-    deadline=$(($(date +%s%N) + $1 * 1000000000))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        if [ $(date +%s%N) -ge $deadline ]; then
-            return 1
-        fi
-        sleep 0.05
-    done
-}
-wait_until() { wait_for 30 "$@"; }
-
-now() { date +%s.%N; }
-since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
 
 check_machine iperf3 tcpdump ping
 
@@ -1033,6 +1020,48 @@ syn_retransmit() {
         fail "$t: the retransmitted SYNs never reached s1 (they are ct_state=+new after translation)"
         dump_nat "$t"
     fi
+    svc_delete
+}
+
+scenario_passive() {
+    t=passive
+    nat_service $t "$(svc_json passive4 4 udp 7000 nat "[$(member 4 s1 '"port": 7001'), $(member 4 s2 '"port": 7001')]" '"passive_timeout": 2')" || return
+    # s1 goes on receiving but stops answering the clients: its replies to
+    # them go nowhere.
+    for c in $clients; do
+        in_ns s1 ip route add blackhole "$(host_addr4 $c)/32"
+    done
+    t0=$(now)
+    in_ns c1 $PYTHON "$helper" udp $vip4 7000 10 > "$dir/passive1.out"
+    unanswered=$(grep -c '^none' "$dir/passive1.out")
+    passive_down() { [ "$(mstat s1 health)" = down ]; } 2>/dev/null
+    if [ "$unanswered" = 0 ]; then
+        fail "$t: no datagram went to s1: $(cat "$dir/passive1.out")"
+    elif wait_for 15 passive_down; then
+        reason=$(mstat s1 health_reason)
+        log "$t: $unanswered of 10 sessions went to s1 unanswered; s1 down $(since $t0) s after the first datagram: $reason"
+        case $reason in
+            passive:*) ok "$t: s1, which stopped answering, went down by passive detection" ;;
+            *) fail "$t: s1 went down, but not by passive detection: $reason" ;;
+        esac
+        in_ns c1 $PYTHON "$helper" udp $vip4 7000 10 > "$dir/passive2.out"
+        n2=$(awk '$3 == "s2"' "$dir/passive2.out" | wc -l)
+        if [ $n2 = 10 ]; then
+            ok "$t: all 10 new sessions went to s2 and were answered"
+        else
+            fail "$t: of 10 new sessions, $n2 were answered by s2: $(cat "$dir/passive2.out")"
+        fi
+        if [ "$(mstat s2 health)" != down ]; then
+            ok "$t: s2, which answers, stayed up"
+        else
+            fail "$t: s2 went down too: $(mstat s2 health_reason)"
+        fi
+    else
+        fail "$t: s1 did not go down within 15 s: health $(mstat s1 health), sent $(mstat s1 packets), replies $(mstat s1 reply_packets)"
+    fi
+    for c in $clients; do
+        in_ns s1 ip route del blackhole "$(host_addr4 $c)/32"
+    done
     svc_delete
 }
 

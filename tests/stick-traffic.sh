@@ -107,22 +107,6 @@ in_ns() { h=$1; shift; ip netns exec "$tag-$h" "$@"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds, for up
-# to SECS seconds (of wall-clock time: CMD itself may take a while).
-wait_for() {
-    deadline=$(($(date +%s%N) + $1 * 1000000000))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        if [ $(date +%s%N) -ge $deadline ]; then
-            return 1
-        fi
-        sleep 0.05
-    done
-}
-wait_until() { wait_for 30 "$@"; }
-
-now() { date +%s.%N; }
-since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
 
 check_machine nstat
 

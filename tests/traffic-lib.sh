@@ -24,6 +24,25 @@ skip() { log "skipped: $*"; exit 77; }
 fail() { log "FAIL: $*"; failed=1; }
 ok() { log "ok: $*"; }
 
+# wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds, for up
+# to SECS seconds (of wall-clock time: CMD itself may take a while).
+wait_for() {
+    deadline=$(($(date +%s%N) + $1 * 1000000000))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        if [ $(date +%s%N) -ge $deadline ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+wait_until() { wait_for 30 "$@"; }
+
+# now: seconds since the epoch, with the fraction; since T: seconds from T
+# to now, to two places.
+now() { date +%s.%N; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+
 # parse_scenarios ALL [SCENARIO...]: sets $scenarios to the SCENARIOs, by
 # default all of ALL; exits 2 on one that ALL lacks.
 parse_scenarios() {

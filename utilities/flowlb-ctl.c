@@ -715,17 +715,21 @@ health_summary(const json_t *health)
     return result;
 }
 
-/* "tcp 86400 s, udp 60 s, icmp 60 s" for 'timeouts'. */
+/* 'object''s members in their order, joined by ", ", each as "KEY VALUE
+ * SUFFIX" if 'key_first', else "VALUE KEY"; "-" if there are none. */
 static char *
-timeouts_summary(const json_t *timeouts)
+join_object(const json_t *object, bool key_first, const char *suffix)
 {
     char *s = xstrdup("");
     const char *key;
     json_t *value;
 
-    json_object_foreach ((json_t *) timeouts, key, value) {
+    json_object_foreach ((json_t *) object, key, value) {
         char *v = cell(value, "-");
-        char *next = xasprintf("%s%s%s %s s", s, s[0] ? ", " : "", key, v);
+        char *next = (key_first
+                      ? xasprintf("%s%s%s %s%s", s, s[0] ? ", " : "", key, v,
+                                  suffix)
+                      : xasprintf("%s%s%s %s", s, s[0] ? ", " : "", v, key));
         free(v);
         free(s);
         s = next;
@@ -735,6 +739,13 @@ timeouts_summary(const json_t *timeouts)
         s = xstrdup("-");
     }
     return s;
+}
+
+/* "tcp 86400 s, udp 60 s, icmp 60 s" for 'timeouts'. */
+static char *
+timeouts_summary(const json_t *timeouts)
+{
+    return join_object(timeouts, true, " s");
 }
 
 /* Adds the pair 'name': 'object''s 'name' to 't' if 'object' has it. */
@@ -884,23 +895,7 @@ print_switch_list(const json_t *switches)
 static char *
 inline_object(const json_t *object)
 {
-    char *s = xstrdup("");
-    const char *key;
-    json_t *value;
-
-    json_object_foreach ((json_t *) object, key, value) {
-        char *v = cell(value, "-");
-        char *next = xasprintf("%s%s%s %s", s, s[0] ? ", " : "", v, key);
-
-        free(v);
-        free(s);
-        s = next;
-    }
-    if (!s[0]) {
-        free(s);
-        s = xstrdup("-");
-    }
-    return s;
+    return join_object(object, false, "");
 }
 
 /* Prints GET /v1/status's answer 'status': scalars and small objects one
