@@ -1006,12 +1006,24 @@ put_nat(const struct lb_service *svc, struct compiler_output *out)
                  PIPELINE_PRIO_NAT_INVALID, "ct_state=+inv+trk", "drop");
     match = xasprintf(PIPELINE_REG_SERVICE"=%"PRIu32",ct_state=+new+trk",
                       svc->id);
+    bool label_key = (service_has_label_key(svc)
+                      && svc->decision == LB_DECISION_DATAPATH_FAST);
     char *to_new = (svc->decision == LB_DECISION_PER_SESSION
                     ? xasprintf("meter:%"PRIu32","PUNT_WHOLE_ACTION,
                                 pipeline_meter_id(svc->id))
-                    : group_action(svc, PIPELINE_GROUP_5TUPLE));
+                    : group_action(svc, label_key ? PIPELINE_GROUP_LABEL
+                                                  : PIPELINE_GROUP_5TUPLE));
     put_table_vip_flows(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
                         PIPELINE_PRIO_NAT_NEW, match, to_new);
+    if (label_key) {
+        /* RFC 7098 section 3, as for DSR: a zero label says nothing. */
+        char *zero = xasprintf("%s,ipv6_label=0", match);
+        char *to_tuple = group_action(svc, PIPELINE_GROUP_5TUPLE);
+        put_table_vip_flows(&out->flows, svc, PIPELINE_TABLE_NAT_STATE,
+                            PIPELINE_PRIO_NAT_NEW_ZERO, zero, to_tuple);
+        free(to_tuple);
+        free(zero);
+    }
     free(to_new);
     free(match);
     /* A session is "new" until the member answers, and its later packets
@@ -1064,6 +1076,11 @@ put_nat(const struct lb_service *svc, struct compiler_output *out)
     }
 
     if (svc->decision == LB_DECISION_DATAPATH_FAST) {
+        /* Fragments need no group of their own: conntrack reassembles
+         * them before the lookup. */
+        if (label_key) {
+            put_group(&out->groups, svc, PIPELINE_GROUP_LABEL);
+        }
         put_group(&out->groups, svc, PIPELINE_GROUP_5TUPLE);
     }
     ds_destroy(&ds);

@@ -2814,16 +2814,23 @@ lb_service_to_json(const struct lb_service *svc)
         }
     }
 
+    /* The groups compiler.c makes: none for a per-session NAT service,
+     * and no fragment group for any NAT service (conntrack reassembles
+     * fragments). */
     json_t *groups = json_object();
-    if (!svc->is_ipv4 && key_is_label(svc->key)) {
+    bool nat = lb_service_is_nat(svc);
+    bool has_groups = !nat || svc->decision == LB_DECISION_DATAPATH_FAST;
+    if (has_groups && !svc->is_ipv4 && key_is_label(svc->key)) {
         json_object_set_new(groups, "label", json_integer(
                                 pipeline_group_id(svc->id,
                                                   PIPELINE_GROUP_LABEL)));
     }
-    json_object_set_new(groups, "5tuple", json_integer(
-                            pipeline_group_id(svc->id,
-                                              PIPELINE_GROUP_5TUPLE)));
-    if (svc->key == LB_KEY_FIVE_TUPLE) {
+    if (has_groups) {
+        json_object_set_new(groups, "5tuple", json_integer(
+                                pipeline_group_id(svc->id,
+                                                  PIPELINE_GROUP_5TUPLE)));
+    }
+    if (!nat && svc->key == LB_KEY_FIVE_TUPLE) {
         json_object_set_new(groups, "fragments", json_integer(
                                 pipeline_group_id(svc->id,
                                                   PIPELINE_GROUP_FRAG)));

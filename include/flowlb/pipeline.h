@@ -66,6 +66,7 @@
 /* Priorities in the NAT tables. */
 #define PIPELINE_PRIO_NAT_INVALID 100   /* ct_state=+inv: drop, counted. */
 #define PIPELINE_PRIO_NAT_BOUND 95      /* New but bound (+dnat): table 41. */
+#define PIPELINE_PRIO_NAT_NEW_ZERO 91   /* ...label key, label 0: 5-tuple. */
 #define PIPELINE_PRIO_NAT_NEW 90        /* New session to the VIP. */
 #define PIPELINE_PRIO_NAT_OTHER 80      /* New, not to the VIP: NORMAL. */
 #define PIPELINE_PRIO_NAT_UNMARKED 15   /* Known, not the balancer's. */

@@ -232,6 +232,15 @@ test_nat_ipv4(void)
     golden("nat-ipv4", NULL);
 }
 
+/* NAT IPv6 with a label key: new sessions hash on the label (the 5-tuple
+ * for label 0), members' ports translated, neighbour discovery kept out of
+ * conntrack; weights as configured until balance runs. */
+static void
+test_nat_ipv6(void)
+{
+    golden("nat-ipv6", NULL);
+}
+
 /* NAPT: the source zone, the check table, the replies to the source;
  * IPv6 per-session: new sessions to flowlbd through the meter, no group,
  * no learning. */
@@ -281,6 +290,7 @@ unit_register_compiler(void)
           test_stateful_drop_rebalance },
         { "golden: stateful IPv4", test_stateful_ipv4 },
         { "golden: NAT IPv4", test_nat_ipv4 },
+        { "golden: NAT IPv6, label key", test_nat_ipv6 },
         { "golden: NAPT IPv4", test_napt_ipv4 },
         { "bucket ids carry member ids", test_bucket_member },
         { "flow identity", test_flow_identity },

@@ -1072,7 +1072,7 @@ test_nat_defaults(void)
     CU_ASSERT_STRING_EQUAL(text, "{\"cookie\": \"0xf1b0000000030000\", "
                            "\"cookie_mask\": \"0xffffffffffff0000\", "
                            "\"ct_zone\": 3, \"ct_zone_snat\": 32771, "
-                           "\"groups\": {\"5tuple\": 50, \"fragments\": 51}, "
+                           "\"groups\": {}, "
                            "\"meter\": 3, "
                            "\"stick_cookie\": \"0xf1b1030000030000\", "
                            "\"stick_cookie_mask\": \"0xffff00ffffff0000\", "
