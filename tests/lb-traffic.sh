@@ -239,26 +239,6 @@ web() {
         "$1" "$2" "$3" "$(shift 3; members_json "$@")"
 }
 
-# curls VIP N CLIENT...: N GETs of http://[VIP]/ from each CLIENT at once,
-# one new connection each; prints the member names, one a line.
-curls() {
-    vip=$1 n=$2
-    shift 2
-    pids=
-    for c in "$@"; do
-        ip netns exec "$tag-$c" sh -c '
-            i=0
-            while [ $i -lt '$n' ]; do
-                curl -s -g --max-time 3 "http://['$vip']/" || echo none
-                i=$((i + 1))
-            done' > "$dir/curls-$c.out" &
-        pids="$pids $!"
-    done
-    wait $pids
-    for c in "$@"; do
-        cat "$dir/curls-$c.out"
-    done
-}
 
 # counts FILE MEMBER...: "s1=N s2=N ... none=N" for the members' lines.
 counts() {

@@ -372,27 +372,6 @@ mark_logs() {
 }
 since_mark() { tail -n +$(($(cat "$dir/mark-$1") + 1)) "$dir/server-$1.log"; }
 
-# curls ADDR N CLIENT...: N GETs of http://ADDR/ from each CLIENT at once,
-# new connections; prints the answers ("NAME PEER PEERPORT", or "none").
-curls() {
-    addr=$1 n=$2
-    shift 2
-    case $addr in *:*) addr="[$addr]" ;; esac
-    pids=
-    for c in "$@"; do
-        ip netns exec "$tag-$c" sh -c '
-            i=0
-            while [ $i -lt '$n' ]; do
-                curl -s -g --max-time 3 "http://'$addr'/" || echo none
-                i=$((i + 1))
-            done' > "$dir/curls-$c.out" &
-        pids="$pids $!"
-    done
-    wait $pids
-    for c in "$@"; do
-        cat "$dir/curls-$c.out"
-    done
-}
 
 # spread FILE: "s1=N s2=N s3=N none=N" of curls' answers in FILE.
 spread() {

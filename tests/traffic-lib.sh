@@ -297,3 +297,26 @@ finish() {
     fi
     exit $failed
 }
+
+# curls ADDR N CLIENT...: N GETs of http://ADDR/ (an IPv6 ADDR goes in
+# brackets) from each CLIENT (namespace $tag-CLIENT) at once, a new
+# connection each; prints the answers, one a line, or "none".
+curls() {
+    addr=$1 n=$2
+    shift 2
+    case $addr in *:*) addr="[$addr]" ;; esac
+    pids=
+    for c in "$@"; do
+        ip netns exec "$tag-$c" sh -c '
+            i=0
+            while [ $i -lt '$n' ]; do
+                curl -s -g --max-time 3 "http://'$addr'/" || echo none
+                i=$((i + 1))
+            done' > "$dir/curls-$c.out" &
+        pids="$pids $!"
+    done
+    wait $pids
+    for c in "$@"; do
+        cat "$dir/curls-$c.out"
+    done
+}
