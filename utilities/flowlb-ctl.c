@@ -572,6 +572,23 @@ print_members(const json_t *members, const char *indent)
     }
     table_print(&t, indent);
     table_destroy(&t);
+
+    /* Each member's last health change and why, if it had one. */
+    json_array_foreach (members, i, m) {
+        json_t *status = json_object_get(m, "status");
+        json_t *since = json_object_get(status, "health_since");
+        if (json_is_string(since)) {
+            char *id = field(m, "id");
+            char *health = field(status, "health");
+            char *reason = cell(json_object_get(status, "health_reason"),
+                                "-");
+            printf("%smember %s %s since %s: %s\n", indent, id, health,
+                   json_string_value(since), reason);
+            free(id);
+            free(health);
+            free(reason);
+        }
+    }
 }
 
 /* "3 (2 active)" for service 'svc'. */
