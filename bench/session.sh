@@ -232,8 +232,11 @@ while True:
         except BlockingIOError:
             pass
 EOF
+# "ip netns exec" itself, not in_ns: a shell function in the background
+# is a subshell, whose pid would be recorded, and killing it would leave
+# the server running.
 for s in $servers; do
-    in_ns $s taskset -c "$GEN_CPU" $PYTHON "$work/echo.py" \
+    ip netns exec "$tag-$s" taskset -c "$GEN_CPU" $PYTHON "$work/echo.py" \
         $(member_port fast) $(member_port exact) $(member_port metered) \
         > /dev/null 2>&1 &
     echo $! > "$work/echo-$s.pid"
