@@ -130,18 +130,6 @@ service_get(struct balance *b, const struct lb_service *svc)
     return bs;
 }
 
-/* Load-based algorithms set weights every run; the round robins keep the
- * configured ones (the compiler reads those itself).  A per-session
- * service has no group: flowlbd picks each session's member itself
- * (decider.h), so its weights would only recompile it every run. */
-static bool
-weights_are_live(const struct lb_service *svc)
-{
-    return (svc->algorithm != LB_ALGO_ROUND_ROBIN
-            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN
-            && svc->decision != LB_DECISION_PER_SESSION);
-}
-
 /* The load the next interval's new sessions are expected to add, in the
  * algorithm's metric: as many sessions as the last interval started (the
  * group sees each session's first packet), weighted for
@@ -180,13 +168,10 @@ balance_service(struct balance *b, struct lb_service *svc,
                     ? m->n_packets : m->n_bytes);
         m->traffic_rate = lb_rate_get(&bm->rate, now_ms);
 
-        struct eth_addr mac;
         am[i++] = (struct lb_algo_member) {
             .id = m->id,
             .weight = m->weight,
-            .usable = (m->state == LB_MEMBER_ENABLED
-                       && m->health != LB_HEALTH_DOWN
-                       && lb_member_mac(m, &mac)),
+            .usable = lb_member_takes_sessions(m),
             .sessions = m->n_stick_entries,
             .weighted_sessions = m->n_stick_entries * svc->session_weight,
             .traffic = m->traffic_rate,
@@ -197,7 +182,7 @@ balance_service(struct balance *b, struct lb_service *svc,
 
     uint64_t started = svc->n_sessions_started - bs->sessions_started;
     bs->sessions_started = svc->n_sessions_started;
-    if (!weights_are_live(svc)) {
+    if (!lb_service_weights_are_live(svc)) {
         free(am);
         free(weights);
         return false;

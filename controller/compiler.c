@@ -68,49 +68,6 @@ compiler_service_on_switch(const struct lb_service *svc, uint64_t dpid)
     return false;
 }
 
-/* A member takes new sessions only when enabled, not found dead and its
- * MAC is known. */
-static bool
-member_usable(const struct lb_member *m, struct eth_addr *mac)
-{
-    return (m->state == LB_MEMBER_ENABLED && m->health != LB_HEALTH_DOWN
-            && lb_member_mac(m, mac));
-}
-
-static bool
-service_is_nat(const struct lb_service *svc)
-{
-    return svc->forwarding != LB_FWD_DSR;
-}
-
-/* The member that takes 'm''s new sessions: 'm' if it can, else its
- * backup (LSNAT section 3: a static mapping for maintenance) if that one
- * can, else NULL.  A backup's own backup is not followed. */
-static const struct lb_member *
-member_effective(const struct lb_service *svc, const struct lb_member *m,
-                 struct eth_addr *mac)
-{
-    if (member_usable(m, mac)) {
-        return m;
-    }
-    if (m->backup) {
-        const struct lb_member *b = lb_member_find(svc, m->backup);
-        if (b && member_usable(b, mac)) {
-            return b;
-        }
-    }
-    return NULL;
-}
-
-/* Algorithms other than the round robins set the bucket weights from the
- * load every statistics interval (balance module). */
-static bool
-service_weights_are_live(const struct lb_service *svc)
-{
-    return (svc->algorithm != LB_ALGO_ROUND_ROBIN
-            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN);
-}
-
 /* In a stateful service, a member keeps its sessions (its stick entries
  * and the flows that forward them) while it is enabled or draining and its
  * MAC is known.  Disabling or removing it deletes its entries. */
@@ -165,7 +122,7 @@ service_has_live_weights(const struct lb_service *svc)
 {
     const struct lb_member *m;
 
-    if (!service_weights_are_live(svc)) {
+    if (!lb_service_weights_are_live(svc)) {
         return false;
     }
     LIST_FOR_EACH (m, node, &svc->members) {
@@ -220,21 +177,22 @@ put_buckets(struct ds *ds, const struct lb_service *svc)
     unsigned int divisor = 0;
 
     LIST_FOR_EACH (m, node, &svc->members) {
-        if (member_effective(svc, m, &mac)) {
+        if (lb_member_effective(svc, m)) {
             divisor = lb_gcd(bucket_weight(svc, m, live), divisor);
         }
     }
 
     LIST_FOR_EACH (m, node, &svc->members) {
-        const struct lb_member *to = member_effective(svc, m, &mac);
+        const struct lb_member *to = lb_member_effective(svc, m);
         if (!to || !divisor) {
             continue;
         }
+        lb_member_mac(to, &mac);   /* Known: it takes sessions. */
         unsigned int n = bucket_weight(svc, m, live) / divisor;
         for (unsigned int i = 0; i < n; i++) {
             ds_put_format(ds, ",bucket=bucket_id:%"PRIu32",weight:1,"
                           "actions=", (m->id << BUCKET_REPLICA_BITS) | i);
-            if (service_is_nat(svc)) {
+            if (lb_service_is_nat(svc)) {
                 compiler_nat_bucket_actions(svc, to, ds);
             } else if (service_is_stateful(svc)) {
                 /* The member's learn flow records the session, then its
@@ -1106,7 +1064,7 @@ compiler_service(const struct lb_service *svc, struct compiler_output *out)
     ds_put_cstr(&ds, ",actions="PUNT_ACTION);
     svec_add_nocopy(&out->flows, ds_steal_cstr(&ds));
 
-    if (service_is_nat(svc)) {
+    if (lb_service_is_nat(svc)) {
         if (svc->forwarding == LB_FWD_NAPT) {
             /* flowlbd answers for the source address too. */
             put_flow_head(&ds, svc->id, PIPELINE_PRIO_NEIGH);

@@ -87,7 +87,7 @@ per_session_service(const struct decider *d, int64_t service_id)
     struct lb_service *svc = (service_id > 0
                               ? lb_service_find(d->model, service_id)
                               : NULL);
-    return (svc && svc->forwarding != LB_FWD_DSR
+    return (svc && lb_service_is_nat(svc)
             && svc->decision == LB_DECISION_PER_SESSION ? svc : NULL);
 }
 

@@ -877,7 +877,7 @@ target_destroy(struct health_target *t)
 static bool
 passive_enabled(const struct lb_service *svc)
 {
-    return svc->passive_timeout > 0 && svc->forwarding != LB_FWD_DSR;
+    return svc->passive_timeout > 0 && lb_service_is_nat(svc);
 }
 
 void

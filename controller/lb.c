@@ -159,6 +159,14 @@ lb_service_is_nat(const struct lb_service *svc)
     return svc->forwarding == LB_FWD_NAT || svc->forwarding == LB_FWD_NAPT;
 }
 
+bool
+lb_service_weights_are_live(const struct lb_service *svc)
+{
+    return (svc->algorithm != LB_ALGO_ROUND_ROBIN
+            && svc->algorithm != LB_ALGO_WEIGHTED_ROUND_ROBIN
+            && svc->decision != LB_DECISION_PER_SESSION);
+}
+
 uint64_t
 lb_service_stick_cookie(const struct lb_service *svc, uint32_t member_id)
 {

@@ -628,7 +628,7 @@ static bool
 service_is_per_session(const struct lb_model *model, uint32_t service_id)
 {
     const struct lb_service *svc = lb_service_find(model, service_id);
-    return (svc && svc->forwarding != LB_FWD_DSR
+    return (svc && lb_service_is_nat(svc)
             && svc->decision == LB_DECISION_PER_SESSION);
 }
 

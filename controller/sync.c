@@ -1183,7 +1183,7 @@ sync_check_nat_members(struct sync *sync)
 
     sync->nat_pass++;
     HMAP_FOR_EACH (svc, node, &sync->model->services) {
-        if (svc->forwarding == LB_FWD_DSR) {
+        if (!lb_service_is_nat(svc)) {
             continue;
         }
         const struct lb_member *m;
@@ -1459,7 +1459,7 @@ sync_handle_group_stats(struct sync_switch *sw, const struct ofp_header *oh)
          * packet of each session: they count sessions started, and the
          * members' forward flows count every packet. */
         if (svc && (svc->persistence == LB_PERSIST_STATEFUL
-                    || svc->forwarding != LB_FWD_DSR)
+                    || lb_service_is_nat(svc))
             && (gs.group_id & 0xf) != PIPELINE_GROUP_FRAG) {
             for (size_t i = 0; i < gs.n_buckets; i++) {
                 uint32_t bucket_id = (i < group->n_buckets
@@ -1778,7 +1778,7 @@ static bool
 service_counts_sessions(const struct lb_service *svc)
 {
     return (svc->persistence == LB_PERSIST_STATEFUL
-            || (svc->forwarding != LB_FWD_DSR
+            || (lb_service_is_nat(svc)
                 && svc->decision != LB_DECISION_PER_SESSION));
 }
 
@@ -1801,7 +1801,7 @@ sync_request_counters(struct sync_switch *sw)
     HMAP_FOR_EACH (svc, node, &model->services) {
         if (compiler_service_on_switch(svc, sw->dpid)) {
             any_stateful |= svc->persistence == LB_PERSIST_STATEFUL;
-            any_nat |= svc->forwarding != LB_FWD_DSR;
+            any_nat |= lb_service_is_nat(svc);
         }
     }
 
@@ -2068,7 +2068,7 @@ sync_meters_desired(const struct sync_switch *sw, struct hmap *meters)
 {
     const struct lb_service *svc;
     HMAP_FOR_EACH (svc, node, &sw->sync->model->services) {
-        if (svc->forwarding == LB_FWD_DSR
+        if (!lb_service_is_nat(svc)
             || svc->decision != LB_DECISION_PER_SESSION
             || !compiler_service_on_switch(svc, sw->dpid)) {
             continue;

@@ -435,4 +435,9 @@ const struct lb_member *lb_member_effective(const struct lb_service *,
 /* True for "nat" and "napt". */
 bool lb_service_is_nat(const struct lb_service *);
 
+/* True if 'svc''s select group takes its bucket weights from the load
+ * (balance.h): a load-based algorithm, and a group to weight (not
+ * "per-session").  The round robins keep the configured weights. */
+bool lb_service_weights_are_live(const struct lb_service *);
+
 #endif /* flowlb/lb.h */
